@@ -1,0 +1,23 @@
+"""lossbook: loss functions and their analytic gradients in numpy, Gluon's API.
+
+>>> import lossbook as lb
+>>> lb.L2Loss()([1.0, 1.0], [2.0, 2.0])
+array([0.5, 0.5])
+"""
+from ._base import Loss
+from .regression import HuberLoss
+from .regression import L1Loss
+from .regression import L2Loss
+from .regression import PoissonNLLLoss
+from . import gradcheck
+from . import registry
+
+__all__ = [
+    "Loss",
+    "L1Loss",
+    "L2Loss",
+    "HuberLoss",
+    "PoissonNLLLoss",
+    "gradcheck",
+    "registry",
+]

@@ -1,0 +1,321 @@
+r"""The base class every loss derives from: validation, weighting, reduction and ``out_grad``.
+
+A loss subclass does one thing: given validated inputs, it returns the per-element
+loss and a ``backward`` function that maps the gradient with respect to that
+per-element loss onto its differentiable inputs. Everything else is here, once:
+
+1. bind the call arguments (Gluon's positional order is kept, so
+   ``loss(pred, label, sample_weight)`` works as in ``mxnet.gluon.loss``);
+2. per-element loss :math:`\ell` (the subclass);
+3. times ``sample_weight`` (broadcast to the shape of :math:`\ell`, never beyond it);
+4. times ``weight``;
+5. mean (or, for :class:`~lossbook.KLDivLoss`, sum) over every axis except the batch axis.
+
+The gradient runs the same steps backwards: the head gradient ``out_grad`` (one
+number per sample, ones by default) is spread over the reduced axes, scaled by
+``weight`` and ``sample_weight``, and handed to the subclass's ``backward``.
+"""
+import numbers
+
+import numpy as np
+
+__all__ = ["Loss"]
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def shape_str(array):
+    """Shape of an array as text, for error messages."""
+    return str(tuple(np.shape(array)))
+
+
+class Loss:
+    r"""Base class for losses, with the semantics of ``mxnet.gluon.loss.Loss``.
+
+    Parameters
+    ----------
+    weight : float or None
+        Global scalar weight for the loss; ``None`` means 1.
+    batch_axis : int, default 0
+        The axis of ``pred`` that indexes the samples of the mini-batch.
+
+    Subclasses set
+
+    * ``_signature``: the call arguments in Gluon's order, for example
+      ``("pred", "label", "sample_weight")``;
+    * ``_defaults``: default values of the optional call arguments (``sample_weight``
+      always defaults to ``None``);
+    * ``_grad_args``: the names of the inputs that receive gradients, in order;
+    * ``_reduction``: ``"mean"`` (default) or ``"sum"`` over the non-batch axes;
+
+    and implement ``_forward(**bound) -> (loss_el, backward)``.
+    """
+
+    _signature = ("pred", "label", "sample_weight")
+    _defaults = {}
+    _grad_args = ("pred",)
+    _reduction = "mean"
+
+    def __init__(self, weight=None, batch_axis=0):
+        name = type(self).__name__
+        if weight is not None and not _is_number(weight):
+            raise TypeError(f"{name}: weight must be a real number or None, got {weight!r}")
+        if isinstance(batch_axis, bool) or not isinstance(batch_axis, numbers.Integral):
+            raise TypeError(f"{name}: batch_axis must be an int, got {batch_axis!r}")
+        self._weight = None if weight is None else float(weight)
+        self._batch_axis = int(batch_axis)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def weight(self):
+        """The global scalar weight (``None`` means 1)."""
+        return self._weight
+
+    @property
+    def batch_axis(self):
+        """The axis of the inputs that indexes samples."""
+        return self._batch_axis
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({params})"
+
+    def _params(self):
+        """Constructor parameters, for ``repr``; subclasses add their hyperparameters."""
+        return {"weight": self._weight, "batch_axis": self._batch_axis}
+
+    def __call__(self, *args, **kwargs):
+        """Per-sample loss values, shape ``(batch,)``."""
+        return self._run(args, kwargs, need_grad=False)[0]
+
+    def grad(self, *args, out_grad=None, **kwargs):
+        r"""Gradient of ``sum(out_grad * loss(...))`` with respect to the differentiable inputs.
+
+        One array of the input's shape and dtype, or a tuple in argument order for a
+        loss with several differentiable inputs.
+        """
+        return self._run(args, kwargs, need_grad=True, out_grad=out_grad)[1]
+
+    def value_and_grad(self, *args, out_grad=None, **kwargs):
+        """``(loss(...), grad(...))`` computed together, sharing every intermediate."""
+        return self._run(args, kwargs, need_grad=True, out_grad=out_grad)
+
+    def elementwise(self, *args, **kwargs):
+        """The per-element loss before ``sample_weight``, ``weight`` and the mean."""
+        bound = self._bind(args, kwargs)
+        bound.pop("sample_weight", None)
+        return self._forward(**bound)[0]
+
+    # ------------------------------------------------------------ for subclasses
+    def _forward(self, **bound):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loss_batch_axis(self, loss_el):
+        """Axis of the per-element loss that indexes samples (the input's batch axis)."""
+        return self._batch_axis % max(loss_el.ndim, 1)
+
+    def _error(self, message, exc=ValueError):
+        return exc(f"{type(self).__name__}: {message}")
+
+    def _float_input(self, value, arg):
+        """A float array from ``value``: float32/float64 kept, integers and bools to float64."""
+        array = self._numeric(value, arg)
+        if array.dtype.kind in "biu":
+            array = array.astype(np.float64)
+        elif array.dtype == np.float16:
+            array = array.astype(np.float32)
+        elif array.dtype.kind != "f":
+            raise self._error(f"{arg} must be real numbers, got dtype {array.dtype}", TypeError)
+        return array
+
+    def _numeric(self, value, arg):
+        if value is None:
+            raise self._error(f"{arg} is required, got None", TypeError)
+        if isinstance(value, (str, bytes)):
+            raise self._error(f"{arg} must be an array of numbers, got the string {value!r}", TypeError)
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise self._error(f"{arg} could not be read as an array: {exc}", TypeError) from None
+        if array.dtype.kind not in "biuf":
+            raise self._error(f"{arg} must be an array of numbers, got dtype {array.dtype}", TypeError)
+        return array
+
+    def _pred_input(self, value, arg="pred"):
+        """The main float input: at least one axis, and the batch axis must exist."""
+        array = self._float_input(value, arg)
+        if array.ndim == 0:
+            raise self._error(f"{arg} needs a batch axis, got a scalar (shape ())")
+        self._check_axis(self._batch_axis, array, arg, "batch_axis")
+        return array
+
+    def _check_axis(self, axis, array, arg, axis_name):
+        if not -array.ndim <= axis < array.ndim:
+            raise self._error(
+                f"{axis_name}={axis} is out of range for {arg} of shape {shape_str(array)} "
+                f"({array.ndim} axes)")
+        return axis % array.ndim
+
+    def _like(self, value, pred, arg, pred_name="pred"):
+        """``value`` as a float array of ``pred``'s shape and dtype.
+
+        Gluon reshapes the label to pred's shape when the sizes agree; so does lossbook.
+        Sizes that differ are an error, never a broadcast.
+        """
+        array = self._float_input(value, arg)
+        if array.shape != pred.shape:
+            if array.size != pred.size:
+                raise self._error(
+                    f"{arg} of shape {shape_str(array)} has {array.size} elements but "
+                    f"{pred_name} of shape {shape_str(pred)} has {pred.size}; they must have "
+                    f"the same number of elements")
+            array = array.reshape(pred.shape)
+        return array.astype(pred.dtype, copy=False)
+
+    def _class_index(self, value, num_classes, shape, arg="label"):
+        """Integer class indices of the given shape; float labels must be integer-valued."""
+        array = self._numeric(value, arg)
+        if array.shape != tuple(shape):
+            if array.size != int(np.prod(shape)):
+                raise self._error(
+                    f"{arg} of shape {shape_str(array)} does not match the expected shape "
+                    f"{tuple(shape)} (pred's shape without the class axis)")
+            array = array.reshape(shape)
+        if array.dtype.kind == "f":
+            if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+                raise self._error(f"{arg} holds class indices, so it must be integer-valued; "
+                                  f"got non-integer values in an array of shape {shape_str(array)}")
+        elif array.dtype.kind == "b":
+            raise self._error(f"{arg} holds class indices, got booleans", TypeError)
+        index = array.astype(np.intp)
+        if index.size and (index.min() < 0 or index.max() >= num_classes):
+            bad = index[(index < 0) | (index >= num_classes)]
+            raise self._error(
+                f"{arg} has class index {int(bad.flat[0])} out of range [0, {num_classes}) "
+                f"(label shape {shape_str(array)}, {num_classes} classes)")
+        return index
+
+    def _check_range(self, array, arg, low=None, high=None, what=""):
+        """Raise unless low <= array <= high (NaN passes through: NaN in, NaN out)."""
+        bad = np.zeros(array.shape, dtype=bool)
+        if low is not None:
+            bad |= array < low
+        if high is not None:
+            bad |= array > high
+        if np.any(bad):
+            value = array[bad].flat[0]
+            raise self._error(f"{arg} must lie in [{low}, {high}]{what}; got {value!r} in an "
+                              f"array of shape {shape_str(array)}")
+
+    # -------------------------------------------------------------- the pipeline
+    def _bind(self, args, kwargs):
+        name = type(self).__name__
+        signature = self._signature
+        if len(args) > len(signature):
+            raise TypeError(f"{name} takes at most {len(signature)} arguments "
+                            f"({', '.join(signature)}), got {len(args)}")
+        bound = dict(zip(signature, args))
+        for key, value in kwargs.items():
+            if key not in signature:
+                raise TypeError(f"{name}: unexpected argument {key!r}; "
+                                f"the arguments are {', '.join(signature)}")
+            if key in bound:
+                raise TypeError(f"{name}: got two values for argument {key!r}")
+            bound[key] = value
+        for key in signature:
+            if key not in bound:
+                if key == "sample_weight":
+                    bound[key] = None
+                elif key in self._defaults:
+                    bound[key] = self._defaults[key]
+                else:
+                    raise TypeError(f"{name}: missing required argument {key!r}")
+        return bound
+
+    def _run(self, args, kwargs, need_grad, out_grad=None):
+        bound = self._bind(args, kwargs)
+        sample_weight = bound.pop("sample_weight", None)
+        loss_el, backward = self._forward(**bound)
+        axis = self._loss_batch_axis(loss_el)
+        shape = loss_el.shape
+        batch = shape[axis] if loss_el.ndim else 1
+        others = tuple(i for i in range(loss_el.ndim) if i != axis)
+        count = int(np.prod([shape[i] for i in others])) if others else 1
+        scale = 1.0 if self._weight is None else self._weight
+        if self._reduction == "mean" and count:
+            scale /= count
+
+        weights = self._sample_weight(sample_weight, loss_el)
+        weighted = loss_el if weights is None else loss_el * weights
+        if others:
+            out = np.add.reduce(weighted, axis=others)
+            out *= scale
+        else:
+            out = weighted * scale
+        if not need_grad:
+            return out, None
+
+        head = self._out_grad(out_grad, batch, loss_el.dtype)
+        if head is None:
+            g_el = scale if weights is None else weights * scale
+        else:
+            head_shape = [1] * loss_el.ndim
+            head_shape[axis] = batch
+            g_el = head.reshape(head_shape) * scale
+            if weights is not None:
+                g_el = g_el * weights
+        grads = backward(g_el)
+        if len(self._grad_args) == 1:
+            return out, grads[0]
+        return out, tuple(grads)
+
+    def _sample_weight(self, sample_weight, loss_el):
+        if sample_weight is None:
+            return None
+        weights = self._numeric(sample_weight, "sample_weight")
+        target = loss_el.shape
+        # Gluon documents sample_weight of shape (batch, 1) for losses that return one value
+        # per sample; trailing singleton axes beyond the loss's own are dropped for those.
+        if weights.ndim > len(target) and all(n == 1 for n in weights.shape[len(target):]):
+            weights = weights.reshape(weights.shape[:len(target)])
+        try:
+            fits = np.broadcast_shapes(weights.shape, target) == target
+        except ValueError:
+            fits = False
+        if not fits:
+            hint = ""
+            if loss_el.ndim > 1:
+                per_sample = [1] * loss_el.ndim
+                per_sample[self._loss_batch_axis(loss_el)] = target[self._loss_batch_axis(loss_el)]
+                hint = f"; for one weight per sample use shape {tuple(per_sample)}"
+            raise self._error(
+                f"sample_weight of shape {shape_str(weights)} does not broadcast to the "
+                f"per-element loss of shape {target}{hint}")
+        return weights.astype(loss_el.dtype, copy=False)
+
+    def _out_grad(self, out_grad, batch, dtype):
+        if out_grad is None:
+            return None
+        head = self._numeric(out_grad, "out_grad")
+        if head.ndim == 0:
+            head = np.full(batch, head, dtype=dtype)
+        if head.shape != (batch,):
+            raise self._error(f"out_grad of shape {shape_str(head)} must have the output's "
+                              f"shape ({batch},), one value per sample")
+        return head.astype(dtype, copy=False)
+
+
+def elementwise_backward(derivative):
+    """A ``backward`` for losses whose per-element loss depends on pred element by element.
+
+    ``derivative`` is the array :math:`\\partial \\ell / \\partial\\,\\mathrm{pred}`, or a
+    function of no arguments that computes it (so a value-only call never pays for it).
+    The array must be a temporary the loss owns: it is scaled in place.
+    """
+    def backward(g_el):
+        d = derivative() if callable(derivative) else derivative
+        d *= g_el
+        return (d,)
+    return backward
