@@ -5,6 +5,17 @@
 array([0.5, 0.5])
 """
 from ._base import Loss
+from .classification import HingeLoss
+from .classification import LogisticLoss
+from .classification import MulticlassHingeLoss
+from .classification import NLLLoss
+from .classification import NotLogProbabilitiesWarning
+from .classification import SigmoidBCELoss
+from .classification import SigmoidBinaryCrossEntropyLoss
+from .classification import SigmoidFocalLoss
+from .classification import SoftmaxCELoss
+from .classification import SoftmaxCrossEntropyLoss
+from .classification import SquaredHingeLoss
 from .regression import HuberLoss
 from .regression import L1Loss
 from .regression import L2Loss
@@ -18,6 +29,17 @@ __all__ = [
     "L2Loss",
     "HuberLoss",
     "PoissonNLLLoss",
+    "SigmoidBinaryCrossEntropyLoss",
+    "SigmoidBCELoss",
+    "LogisticLoss",
+    "HingeLoss",
+    "SquaredHingeLoss",
+    "SigmoidFocalLoss",
+    "SoftmaxCrossEntropyLoss",
+    "SoftmaxCELoss",
+    "NLLLoss",
+    "NotLogProbabilitiesWarning",
+    "MulticlassHingeLoss",
     "gradcheck",
     "registry",
 ]
