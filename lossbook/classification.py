@@ -745,7 +745,7 @@ class MulticlassHingeLoss(SoftmaxCrossEntropyLoss):
         np.put_along_axis(slack, index, -np.inf, axis)        # the true class is no rival
         if self._formulation == "weston_watkins":
             active = slack > 0
-            loss = np.sum(np.where(active, slack, 0), axis=axis, keepdims=True)
+            loss = np.sum(np.maximum(slack, 0), axis=axis, keepdims=True)   # NaN stays NaN
 
             def backward(g_el):
                 grad = np.where(active, g_el, 0).astype(pred.dtype)
@@ -756,7 +756,7 @@ class MulticlassHingeLoss(SoftmaxCrossEntropyLoss):
         rival = np.expand_dims(np.argmax(slack, axis=axis), axis)
         worst = np.take_along_axis(slack, rival, axis)
         active = worst > 0
-        loss = np.where(active, worst, 0).astype(pred.dtype, copy=False)
+        loss = np.maximum(worst, 0).astype(pred.dtype, copy=False)
 
         def backward(g_el):
             g = np.where(active, np.broadcast_to(g_el, active.shape), 0).astype(pred.dtype)
