@@ -19,7 +19,11 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Loss"]
+__all__ = ["Loss", "ElementwiseLoss", "blockwise", "elementwise_backward"]
+
+# Large inputs are processed in blocks of about this many elements, so that a kernel's
+# temporaries stay in the CPU cache instead of streaming through main memory.
+BLOCK = 1 << 16
 
 
 def _is_number(value):
@@ -205,7 +209,7 @@ class Loss:
         if high is not None:
             bad |= array > high
         if np.any(bad):
-            value = array[bad].flat[0]
+            value = array[bad].flat[0].item()
             raise self._error(f"{arg} must lie in [{low}, {high}]{what}; got {value!r} in an "
                               f"array of shape {shape_str(array)}")
 
@@ -319,3 +323,70 @@ def elementwise_backward(derivative):
         d *= g_el
         return (d,)
     return backward
+
+
+def blockwise(kernel, arrays, axis=0, block=None):
+    """Apply ``kernel`` to blocks of ``arrays`` along ``axis`` and assemble the outputs.
+
+    Every array (``None`` passes through) has the same length along ``axis``; ``kernel``
+    returns a tuple of arrays with that axis too. Blocks hold about ``BLOCK`` elements, so
+    the kernel's temporaries stay in cache; small inputs go through in one call.
+    """
+    block = BLOCK if block is None else block
+    first = arrays[0]
+    total = first.shape[axis]
+    per_row = first.size // total if total else 1
+    rows = max(1, block // max(per_row, 1))
+    if rows >= total:
+        return kernel(*arrays)
+    outs = None
+    lead = (slice(None),) * axis
+    for start in range(0, total, rows):
+        index = lead + (slice(start, start + rows),)
+        parts = kernel(*(None if a is None else a[index] for a in arrays))
+        if outs is None:
+            outs = []
+            for part in parts:
+                shape = list(part.shape)
+                shape[axis] = total
+                outs.append(np.empty(shape, dtype=part.dtype))
+        for out, part in zip(outs, parts):
+            out[index] = part
+    return tuple(outs)
+
+
+class ElementwiseLoss(Loss):
+    r"""A loss of ``(pred, label)`` applied element by element.
+
+    Subclasses write ``_kernel(pred, label) -> (loss, dloss_dpred)`` on arrays of one shape
+    (value and derivative side by side, sharing intermediates) and, where the label has a
+    domain, ``_check_label(label)``. This class validates, runs the kernel block by block
+    and hands the derivative to the base class's chain rule.
+    """
+
+    _label_name = "label"
+    # Run the kernel block by block (pays off for kernels of many operations; a kernel of
+    # one or two cheap operations is faster on whole arrays).
+    _blocked = True
+
+    def _check_label(self, label):
+        """Raise a ValueError for labels outside the loss's domain (default: any real)."""
+
+    def _prepare(self, pred, label):
+        pred = self._pred_input(pred)
+        label = self._like(label, pred, self._label_name)
+        self._check_label(label)
+        return pred, label
+
+    def _forward(self, pred, label):
+        pred, label = self._prepare(pred, label)
+        shape = pred.shape
+        if self._blocked:
+            loss, derivative = blockwise(self._kernel, [pred.reshape(-1), label.reshape(-1)])
+        else:
+            loss, derivative = self._kernel(pred.reshape(-1), label.reshape(-1))
+        return (loss.reshape(shape).astype(pred.dtype, copy=False),
+                elementwise_backward(derivative.reshape(shape).astype(pred.dtype, copy=False)))
+
+    def _kernel(self, pred, label):  # pragma: no cover - abstract
+        raise NotImplementedError

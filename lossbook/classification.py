@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from ._base import Loss, elementwise_backward
+from ._base import ElementwiseLoss, Loss, blockwise, elementwise_backward
 from ._math import binary_logistic
 from .registry import Param, Record, away_from, elementwise_plot_inputs, register
 
@@ -102,15 +102,16 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
             loss = -(weighted * np.log(pos) + (1 - label) * np.log(neg))
             return loss, elementwise_backward(lambda: (1 - label) / neg - weighted / pos)
         if pos_weight is None:
-            loss, derivative = binary_logistic(pred, label)
-            return loss, elementwise_backward(derivative)
+            shape = pred.shape
+            loss, derivative = blockwise(binary_logistic, [pred.reshape(-1), label.reshape(-1)])
+            return loss.reshape(shape), elementwise_backward(derivative.reshape(shape))
         log_weight = 1 + (pos_weight - 1) * label
         e = np.exp(-np.abs(pred))
         softplus_neg = np.maximum(-pred, 0) + np.log1p(e)          # softplus(-x), stable
         loss = (1 - label) * pred + log_weight * softplus_neg
 
         def derivative():
-            sigmoid_neg = np.where(pred >= 0, e / (1 + e), 1 / (1 + e))   # sigma(-x)
+            sigmoid_neg = np.maximum(e, pred <= 0) / (1 + e)              # sigma(-x)
             return (1 - label) - log_weight * sigmoid_neg
         return loss, elementwise_backward(derivative)
 
@@ -145,7 +146,7 @@ register(Record(
     x_label="logit", summary="binary cross-entropy on logits"))
 
 
-class LogisticLoss(Loss):
+class LogisticLoss(ElementwiseLoss):
     r"""The logistic loss :math:`\log(1 + e^{-y x})` for signed labels, or BCE for binary ones.
 
     With ``label_format='signed'`` the label :math:`y \in \{-1, 1\}` is mapped to
@@ -180,16 +181,14 @@ class LogisticLoss(Loss):
     def _params(self):
         return {"label_format": self._label_format, **super()._params()}
 
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        label = self._like(label, pred, "label")
+    def _check_label(self, label):
+        low = -1 if self._label_format == "signed" else 0
+        self._check_range(label, "label", low, 1, f" (label_format={self._label_format!r})")
+
+    def _kernel(self, pred, label):
         if self._label_format == "signed":
-            self._check_range(label, "label", -1, 1, " (label_format='signed')")
             label = (label + 1) / 2
-        else:
-            self._check_range(label, "label", 0, 1, " (label_format='binary')")
-        loss, derivative = binary_logistic(pred, label)
-        return loss, elementwise_backward(derivative)
+        return binary_logistic(pred, label)
 
 
 def _logistic_sample(rng, config, batch_axis, dtype):
@@ -207,16 +206,17 @@ register(Record(
     x_label="score", summary="log(1 + exp(-y x))"))
 
 
-def _signed_label(loss, label, pred):
-    label = loss._like(label, pred, "label")
-    if np.any((label != 1) & (label != -1) & ~np.isnan(label)):
-        bad = label[(label != 1) & (label != -1) & ~np.isnan(label)].flat[0]
-        raise loss._error(f"label must be -1 or 1, got {bad!r} in an array of shape "
-                          f"{label.shape}")
-    return label
+class _SignedLabelLoss(ElementwiseLoss):
+    """Binary losses whose label is -1 or 1."""
+
+    def _check_label(self, label):
+        wrong = (label != 1) & (label != -1) & ~np.isnan(label)
+        if np.any(wrong):
+            raise self._error(f"label must be -1 or 1, got {label[wrong].flat[0]!r} in an array "
+                              f"of shape {label.shape}")
 
 
-class HingeLoss(Loss):
+class HingeLoss(_SignedLabelLoss):
     r"""The SVM hinge loss :math:`\max(0, m - y x)` for labels :math:`y \in \{-1, 1\}`.
 
     .. math::
@@ -243,13 +243,9 @@ class HingeLoss(Loss):
     def _params(self):
         return {"margin": self._margin, **super()._params()}
 
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        label = _signed_label(self, label, pred)
+    def _kernel(self, pred, label):
         slack = self._margin - pred * label
-        active = slack > 0
-        return np.maximum(slack, 0), elementwise_backward(
-            lambda: np.where(active, -label, 0).astype(pred.dtype, copy=False))
+        return np.maximum(slack, 0), -label * (slack > 0)
 
 
 register(Record(
@@ -259,7 +255,7 @@ register(Record(
     summary="max(0, margin - y x)"))
 
 
-class SquaredHingeLoss(Loss):
+class SquaredHingeLoss(_SignedLabelLoss):
     r"""The squared hinge :math:`\max(0, m - y x)^2`, smooth at the margin.
 
     .. math::
@@ -280,11 +276,9 @@ class SquaredHingeLoss(Loss):
     def _params(self):
         return {"margin": self._margin, **super()._params()}
 
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        label = _signed_label(self, label, pred)
+    def _kernel(self, pred, label):
         slack = np.maximum(self._margin - pred * label, 0)
-        return np.square(slack), elementwise_backward(lambda: -2 * label * slack)
+        return np.square(slack), -2 * label * slack
 
 
 register(Record(
@@ -294,7 +288,7 @@ register(Record(
     summary="max(0, margin - y x) squared"))
 
 
-class SigmoidFocalLoss(Loss):
+class SigmoidFocalLoss(ElementwiseLoss):
     r"""Focal loss on logits (Lin et al., 2017): cross-entropy scaled down on easy examples.
 
     With :math:`p = \sigma(x)`, :math:`p_t = p z + (1 - p)(1 - z)` (the probability given to
@@ -339,28 +333,24 @@ class SigmoidFocalLoss(Loss):
     def _params(self):
         return {"alpha": self._alpha, "gamma": self._gamma, **super()._params()}
 
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        label = self._like(label, pred, "label")
+    def _check_label(self, label):
         self._check_range(label, "label", 0, 1)
+
+    def _kernel(self, pred, label):
         gamma = self._gamma
-        ce, dce = binary_logistic(pred, label)          # dce = p - z
+        ce, dce = binary_logistic(pred, label)                    # dce = p - z
         prob = dce + label
         e = np.exp(-np.abs(pred))
-        sig_neg = np.where(pred >= 0, e / (1 + e), 1 / (1 + e))   # sigma(-x), no cancellation
+        sig_neg = np.maximum(e, pred <= 0) / (1 + e)              # sigma(-x), no cancellation
         miss = label * sig_neg + (1 - label) * prob               # m = 1 - p_t
         scale = 1.0 if self._alpha is None else self._alpha * label + (1 - self._alpha) * (1 - label)
         modulator = miss ** gamma
-        loss = scale * modulator * ce
-
-        def derivative():
-            # gamma * m^(gamma - 1) * CE, written so m = 0 gives 0 (not 0 * inf)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                slope = np.where(miss > 0, gamma * modulator / miss * ce, 0)
-            spread = prob * sig_neg                                  # p (1 - p)
-            return (scale * (modulator * dce + slope * (1 - 2 * label) * spread)).astype(
-                pred.dtype, copy=False)
-        return loss.astype(pred.dtype, copy=False), elementwise_backward(derivative)
+        # gamma m^(gamma - 1) CE; m is floored at the smallest normal number so that m = 0
+        # (where CE = 0 too) gives 0 rather than 0 * inf
+        slope = gamma * ce * np.maximum(miss, np.finfo(pred.dtype).tiny) ** (gamma - 1)
+        spread = prob * sig_neg                                   # p (1 - p)
+        derivative = scale * (modulator * dce + slope * (1 - 2 * label) * spread)
+        return scale * modulator * ce, derivative
 
 
 register(Record(
@@ -482,94 +472,87 @@ class SoftmaxCrossEntropyLoss(Loss):
         pred = self._pred_input(pred)
         axis = self._class_axis(pred)
         num_classes = pred.shape[axis]
-        dtype = pred.dtype
-        class_w = self._weights_for(num_classes, dtype, axis, pred.ndim)
-        eps = self._smoothing
+        class_w = self._weights_for(num_classes, pred.dtype, axis, pred.ndim)
+        keep = None
+        if self._sparse_label:
+            label_shape = pred.shape[:axis] + pred.shape[axis + 1:]
+            raw = self._numeric(label, "label")
+            if self._ignore_index is not None and raw.size == int(np.prod(label_shape)):
+                # (a size mismatch is reported by _class_index below)
+                raw = raw.reshape(label_shape)
+                keep = np.expand_dims(raw != self._ignore_index, axis)
+                raw = np.where(keep[(slice(None),) * axis + (0,)], raw, 0)
+            label = np.expand_dims(self._class_index(raw, num_classes, label_shape), axis)
+        else:
+            label = self._like(label, pred, "label")
+            self._check_range(label, "label", 0, 1, " (probabilities, since sparse_label=False)")
 
+        def kernel(pred, label, keep):
+            return self._kernel(pred, label, keep, axis, class_w)
+        loss, grad = blockwise(kernel, [pred, label, keep], axis=self._batch_axis % pred.ndim)
+        return loss, elementwise_backward(grad)
+
+    def _kernel(self, pred, label, keep, axis, class_w):
+        """Per-position loss (class axis kept, size 1) and its gradient for one block.
+
+        With the target t (one-hot at the label, smoothed, weighted), the loss is
+        -sum_c t_c log p_c and the gradient p * sum_c t_c - t; t is never built for
+        sparse labels: the index picks its one large entry.
+        """
+        num_classes = pred.shape[axis]
+        eps = self._smoothing
         if self._from_logits:
             log_p, prob = pred, None
         else:
             shifted = pred - np.max(pred, axis=axis, keepdims=True)
-            exp = np.exp(shifted)
-            sum_exp = np.sum(exp, axis=axis, keepdims=True)
+            prob = np.exp(shifted)
+            sum_exp = np.sum(prob, axis=axis, keepdims=True)
             log_z = np.log(sum_exp)
-            log_p = None                     # shifted - log_z, formed only where needed
-            prob = exp                       # normalised in place in backward
+            prob /= sum_exp                                    # softmax
+            log_p = None                                       # shifted - log_z, if needed
 
-        def logp_at(index):                  # log p at the label, keepdims shape
-            if log_p is not None:
-                return np.take_along_axis(log_p, index, axis)
-            return np.take_along_axis(shifted, index, axis) - log_z
-
-        def full_logp():
+        def full_log_p():
             return log_p if log_p is not None else shifted - log_z
 
-        if self._sparse_label:
-            label_shape = pred.shape[:axis] + pred.shape[axis + 1:]
-            raw = self._numeric(label, "label")
-            keep = None
-            if self._ignore_index is not None and raw.size == int(np.prod(label_shape)):
-                # (a size mismatch is reported by _class_index below)
-                raw = raw.reshape(label_shape)
-                keep = raw != self._ignore_index
-                raw = np.where(keep, raw, 0)
-            index = np.expand_dims(self._class_index(raw, num_classes, label_shape), axis)
-            hot = 1.0 - eps                                       # weight of the true class
-            w_label = None if class_w is None else np.take_along_axis(
-                np.broadcast_to(class_w, pred.shape), index, axis)
-            loss = -hot * logp_at(index)
-            if w_label is not None:
-                loss = loss * w_label
+        if not self._sparse_label:
+            target = label
             if eps:
-                spread = full_logp() if class_w is None else full_logp() * class_w
-                loss = loss - (eps / num_classes) * np.sum(spread, axis=axis, keepdims=True)
-            if keep is not None:
-                keep = np.expand_dims(keep, axis)
-                loss = np.where(keep, loss, 0)
-            loss = loss.astype(dtype, copy=False)
-
-            def backward(g_el):
-                g = np.broadcast_to(np.asarray(g_el, dtype=dtype), loss.shape)
-                if keep is not None:
-                    g = np.where(keep, g, 0)
-                hot_g = hot * g if w_label is None else hot * w_label * g
-                if prob is None:                   # from_logits: d/dlogp = -target
-                    grad = np.zeros(pred.shape, dtype=dtype)
-                else:
-                    total = hot if w_label is None else hot * w_label  # sum_c of the target
-                    if eps:
-                        total = total + (eps / num_classes) * (
-                            num_classes if class_w is None else np.sum(class_w, axis=axis,
-                                                                        keepdims=True))
-                    prob_scale = g / sum_exp if np.isscalar(total) and total == 1 else g * total / sum_exp
-                    grad = prob
-                    grad *= prob_scale
-                if eps:
-                    smooth = (eps / num_classes) * g
-                    grad -= smooth if class_w is None else smooth * class_w
-                picked = np.take_along_axis(grad, index, axis) - hot_g
-                np.put_along_axis(grad, index, picked, axis)
-                return (grad,)
-            return loss, backward
-
-        target = self._like(label, pred, "label")
-        self._check_range(target, "label", 0, 1, " (probabilities, since sparse_label=False)")
-        if eps:
-            target = (1 - eps) * target + eps / num_classes
-        if class_w is not None:
-            target = target * class_w
-        loss = -np.sum(target * full_logp(), axis=axis, keepdims=True)
-
-        def backward(g_el):
+                target = (1 - eps) * target + eps / num_classes
+            if class_w is not None:
+                target = target * class_w
+            loss = -np.sum(target * full_log_p(), axis=axis, keepdims=True)
             if prob is None:
-                return ((-target * g_el).astype(dtype, copy=False),)
-            total = np.sum(target, axis=axis, keepdims=True)
-            grad = prob
-            grad *= (total / sum_exp)
-            grad -= target
-            grad *= g_el
-            return (grad,)
-        return loss, backward
+                return loss, -target
+            return loss, prob * np.sum(target, axis=axis, keepdims=True) - target
+
+        index = label
+        hot = 1 - eps                                          # target mass at the label
+        if class_w is not None:
+            hot = hot * self._class_weight.astype(pred.dtype)[index]
+        if log_p is not None:
+            picked = np.take_along_axis(log_p, index, axis)
+        else:
+            picked = np.take_along_axis(shifted, index, axis) - log_z
+        loss = -hot * picked
+        smooth = None
+        if eps:
+            smooth = eps / num_classes if class_w is None else (eps / num_classes) * class_w
+            loss -= np.sum(smooth * full_log_p(), axis=axis, keepdims=True)
+        if prob is None:
+            grad = np.zeros(pred.shape, dtype=pred.dtype)
+        else:
+            total = hot                                        # sum_c t_c
+            if eps:
+                total = total + (eps if class_w is None else
+                                 eps / num_classes * float(np.sum(self._class_weight)))
+            grad = prob if np.isscalar(total) and total == 1 else prob * total
+        if smooth is not None:
+            grad -= smooth
+        np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis) - hot, axis)
+        if keep is not None:
+            loss *= keep
+            grad *= keep
+        return loss.astype(pred.dtype, copy=False), grad.astype(pred.dtype, copy=False)
 
 
 SoftmaxCELoss = SoftmaxCrossEntropyLoss

@@ -18,7 +18,7 @@ def numerical_grad(f, x, eps=1e-6):
     >>> np.allclose(g, [3.0, 12.0])
     True
     """
-    x = np.array(x, dtype=np.float64, copy=True)
+    x = np.array(x, dtype=np.float64, copy=True, order="C")  # reshape(-1) must be a view
     grad = np.empty_like(x)
     flat, out = x.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._base import Loss, elementwise_backward
+from ._base import ElementwiseLoss, Loss, elementwise_backward
 from .registry import Param, Record, away_from, elementwise_plot_inputs, register
 
 __all__ = ["L2Loss", "L1Loss", "HuberLoss", "PoissonNLLLoss"]
@@ -24,7 +24,7 @@ def _regression_sample(kinks=()):
     return sample
 
 
-class L2Loss(Loss):
+class L2Loss(ElementwiseLoss):
     r"""Half the squared error, averaged over the non-batch axes.
 
     .. math::
@@ -53,15 +53,16 @@ class L2Loss(Loss):
     array([0.5, 1. ])
     """
 
+    _blocked = False
+
     def __init__(self, weight=1.0, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        diff = pred - self._like(label, pred, "label")
+    def _kernel(self, pred, label):
+        diff = pred - label
         loss = np.square(diff)
         loss *= 0.5
-        return loss, elementwise_backward(diff)
+        return loss, diff
 
 
 register(Record(
@@ -69,7 +70,7 @@ register(Record(
     plot_inputs=elementwise_plot_inputs, summary="half squared error: the mean"))
 
 
-class L1Loss(Loss):
+class L1Loss(ElementwiseLoss):
     r"""Absolute error, averaged over the non-batch axes.
 
     .. math::
@@ -85,13 +86,14 @@ class L1Loss(Loss):
     array([0.875])
     """
 
+    _blocked = False
+
     def __init__(self, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        diff = pred - self._like(label, pred, "label")
-        return np.abs(diff), elementwise_backward(lambda: np.sign(diff))
+    def _kernel(self, pred, label):
+        diff = pred - label
+        return np.abs(diff), np.sign(diff)
 
 
 register(Record(
@@ -99,7 +101,7 @@ register(Record(
     plot_inputs=elementwise_plot_inputs, summary="absolute error: the median"))
 
 
-class HuberLoss(Loss):
+class HuberLoss(ElementwiseLoss):
     r"""Quadratic near zero, linear beyond ``rho``: Gluon's smoothed L1.
 
     .. math::
@@ -134,15 +136,17 @@ class HuberLoss(Loss):
     def _params(self):
         return {"rho": self._rho, **super()._params()}
 
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        diff = pred - self._like(label, pred, "label")
-        rho = self._rho
-        size = np.abs(diff)
-        linear = size > rho
-        loss = np.where(linear, size - 0.5 * rho, (0.5 / rho) * np.square(diff))
-        return loss, elementwise_backward(
-            lambda: np.where(linear, np.sign(diff), diff / rho).astype(pred.dtype, copy=False))
+    def _kernel(self, pred, label):
+        # With c = clip(d, -rho, rho): c (d - c/2) / rho is d^2 / (2 rho) inside the band and
+        # |d| - rho/2 outside it, and c / rho is the slope; no branch is needed.
+        diff = pred - label
+        clipped = np.clip(diff, -self._rho, self._rho)
+        inv_rho = 1 / self._rho
+        loss = diff - 0.5 * clipped
+        loss *= clipped
+        loss *= inv_rho
+        clipped *= inv_rho
+        return loss, clipped
 
 
 register(Record(

@@ -1,0 +1,114 @@
+"""Speed and peak memory of lossbook against PyTorch on the same inputs (`make bench`).
+
+Every module benchmarks/bench_*.py defines ``cases()``: a list of dicts with
+
+* ``name``: what is measured;
+* ``lossbook``: a zero-argument callable doing forward + gradient on inputs built once;
+* ``torch``: the same with PyTorch (forward + backward), or None when torch is missing.
+
+Timing: lossbook and torch runs are interleaved (so both see the same machine load),
+after two warm-up calls each; the table gives the median of ``--repeat`` runs (default 15)
+and the ratio lossbook / torch. torch runs with 2 threads. Peak memory: each callable
+runs once in a fresh subprocess; the table gives the growth of the process's peak resident
+set while it runs (inputs already built), in MB.
+
+    python benchmarks/run.py [--repeat N] [--only SUBSTRING] [--no-memory]
+"""
+import argparse
+import importlib.util
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def load_modules():
+    modules = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules.append((path.stem, module))
+    return modules
+
+
+def torch_available():
+    try:
+        import torch
+    except ImportError:
+        return False
+    torch.set_num_threads(2)
+    return True
+
+
+def time_case(case, repeat):
+    runners = {"lossbook": case["lossbook"]}
+    if case.get("torch") is not None:
+        runners["torch"] = case["torch"]
+    times = {key: [] for key in runners}
+    for fn in runners.values():
+        fn(), fn()                                   # warm-up
+    for _ in range(repeat):
+        for key, fn in runners.items():              # interleaved
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
+def peak_growth_mb(module, index, impl):
+    """Run one case once in a fresh interpreter; return the growth of its peak RSS in MB."""
+    code = (
+        "import importlib.util, resource, sys\n"
+        f"spec = importlib.util.spec_from_file_location('m', {str(HERE / (module + '.py'))!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "try:\n    import torch; torch.set_num_threads(2)\nexcept ImportError:\n    pass\n"
+        f"case = m.cases()[{index}]\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"case[{impl!r}]()\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print((after - before) / 1024)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if result.returncode:
+        return float("nan")
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--no-memory", action="store_true")
+    options = parser.parse_args()
+    has_torch = torch_available()
+    if not has_torch:
+        print("torch is not installed: timing lossbook alone "
+              "(`.venv/bin/pip install torch==2.13.0` for the comparison)\n")
+    header = (f"| {'case':<44} | {'lossbook ms':>11} | {'torch ms':>9} | {'ratio':>6} "
+              f"| {'lossbook MB':>11} | {'torch MB':>8} |")
+    print(header)
+    print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
+    for module_name, module in load_modules():
+        for index, case in enumerate(module.cases()):
+            if options.only not in case["name"]:
+                continue
+            times = time_case(case, options.repeat)
+            lb_ms = times["lossbook"] * 1e3
+            torch_ms = times.get("torch", float("nan")) * 1e3
+            ratio = lb_ms / torch_ms if "torch" in times else float("nan")
+            if options.no_memory:
+                lb_mb = torch_mb = float("nan")
+            else:
+                lb_mb = peak_growth_mb(module_name, index, "lossbook")
+                torch_mb = peak_growth_mb(module_name, index, "torch") if "torch" in times \
+                    else float("nan")
+            print(f"| {case['name']:<44} | {lb_ms:>11.2f} | {torch_ms:>9.2f} | {ratio:>6.2f} "
+                  f"| {lb_mb:>11.1f} | {torch_mb:>8.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
