@@ -25,7 +25,8 @@ gradient the model needs.
 
 References: T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed.,
 Wiley, 2006. J. Lin, "Divergence measures based on the Shannon entropy",
-*IEEE Trans. Information Theory* 37(1), 1991.
+*IEEE Trans. Information Theory* 37(1), 1991. D. M. Endres and J. E. Schindelin, "A new
+metric for probability distributions", *IEEE Trans. Information Theory* 49(7), 2003.
 """
 import math
 import numbers
@@ -288,7 +289,8 @@ def js_divergence(p, q, axis=-1, base=None):
     Unlike the KL divergence it is symmetric, always finite (:math:`m_i \ge p_i / 2`,
     so no term divides by zero where :math:`p_i > 0`) and bounded:
     :math:`0 \le \mathrm{JS} \le \log 2`, i.e. at most 1 bit, with the maximum exactly
-    when ``p`` and ``q`` have disjoint supports (Lin 1991). Its square root is a metric.
+    when ``p`` and ``q`` have disjoint supports (Lin 1991). Its square root is a metric
+    (Endres & Schindelin 2003).
 
     Parameters
     ----------
@@ -382,26 +384,28 @@ class KLDivLoss(Loss):
     log-probabilities :math:`\log Q`, either directly (``from_logits=True``, the default:
     ``pred`` holds log-probabilities, e.g. the output of a log-softmax) or as logits
     (``from_logits=False``: :math:`\log Q = \operatorname{log\_softmax}(\mathrm{pred})`
-    along ``axis``). Per element, with :math:`y` the label and :math:`\ell_q = \log Q`:
+    along ``axis``). Per element, with :math:`y_i` the label:
 
     .. math::
 
-        \ell = y \,\big(\log(y + 10^{-12}) - \ell_q\big)
+        \ell_i = y_i \,\big(\log(y_i + 10^{-12}) - \log Q_i\big)
 
     summed over every non-batch axis, which gives the divergence
     :math:`D_{\mathrm{KL}}(P \,\|\, Q) = \sum_i P_i \log (P_i / Q_i)` of each sample. The
-    derivative with respect to ``pred``:
+    derivative with respect to ``pred`` is :math:`-y_i` with ``from_logits=True``; with
+    ``from_logits=False`` each logit moves every :math:`\ell_j` of its row (the sum runs
+    along ``axis``):
 
     .. math::
 
-        \text{from\_logits=True:}\quad \frac{\partial \ell}{\partial\,\mathrm{pred}_i} = -y_i,
-        \qquad
-        \text{from\_logits=False:}\quad
+        \frac{\partial \ell_i}{\partial\,\mathrm{pred}_i} = -y_i
+        \quad\text{(log-probabilities)}, \qquad
         \frac{\partial \sum_j \ell_j}{\partial\,\mathrm{pred}_i}
             = -y_i + \operatorname{softmax}(\mathrm{pred})_i \sum_j y_j
+        \quad\text{(logits)}
 
-    where the sum runs along ``axis``. For a label row that sums to 1 the second is the
-    familiar :math:`Q_i - P_i`; lossbook does not assume that it does.
+    For a label row that sums to 1 the second is the familiar :math:`Q_i - P_i`; lossbook
+    does not assume that it does.
 
     Parameters
     ----------
@@ -430,8 +434,8 @@ class KLDivLoss(Loss):
       "averaged out", and older Gluon releases did take the mean, which is smaller by
       the number of elements per sample.
     * Zero-probability labels contribute nothing: :math:`0 \cdot \log(0 + 10^{-12}) = 0`,
-      the convention :math:`0 \log 0 = 0`. The :math:`10^{-12}` changes the value by about
-      :math:`10^{-12}` elsewhere, and not the gradient. A log-probability of
+      the convention :math:`0 \log 0 = 0`. Elsewhere the :math:`10^{-12}` changes the value
+      by at most :math:`10^{-12}` per element, and the gradient not at all. A log-probability of
       :math:`-\infty` under a zero label gives NaN (:math:`0 \cdot \infty`), as in Gluon and
       PyTorch; with ``from_logits=False`` every finite logit gives a finite value.
     * Stability: ``from_logits=False`` uses the shifted log-softmax, so logits of
@@ -443,7 +447,10 @@ class KLDivLoss(Loss):
       are allowed (the gradient above holds for any non-negative label). With
       ``from_logits=False``, an ``axis`` equal to the batch axis is an error (the softmax
       would mix samples); Gluon computes it.
-    * The minimum over ``pred`` is 0, reached when :math:`Q = P`. Minimising it in
+    * With ``from_logits=True`` nothing checks that ``exp(pred)`` sums to 1; if it does not,
+      the value is not a KL divergence (it can be negative, and it decreases without bound
+      as ``pred`` grows). For normalised :math:`Q` (always so with ``from_logits=False``)
+      and label rows summing to 1, the minimum is 0, at :math:`Q = P`. Minimising it in
       ``pred`` is minimising the cross-entropy :math:`H(P, Q)`: they differ by
       :math:`H(P)`, which does not depend on ``pred``.
 
