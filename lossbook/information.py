@@ -98,8 +98,9 @@ def _check_normalised(array, axis, func, arg, where):
 
 def _distribution(value, axis, func, arg):
     array = _probabilities(value, func, arg)
+    where = f"along axis {axis}"
     axis = _check_axis(array, axis, func, arg)
-    _check_normalised(array, axis, func, arg, f"along axis {axis}")
+    _check_normalised(array, axis, func, arg, where)
     return array, axis
 
 
@@ -112,9 +113,10 @@ def _pair(p, q, axis, func):
                          f"must have the same shape")
     dtype = np.result_type(p, q)
     p, q = p.astype(dtype, copy=False), q.astype(dtype, copy=False)
+    where = f"along axis {axis}"
     axis = _check_axis(p, axis, func, "p")
-    _check_normalised(p, axis, func, "p", f"along axis {axis}")
-    _check_normalised(q, axis, func, "q", f"along axis {axis}")
+    _check_normalised(p, axis, func, "p", where)
+    _check_normalised(q, axis, func, "q", where)
     return p, q, axis
 
 
