@@ -20,6 +20,12 @@ from .regression import HuberLoss
 from .regression import L1Loss
 from .regression import L2Loss
 from .regression import PoissonNLLLoss
+from .information import KLDivLoss
+from .information import cross_entropy
+from .information import entropy
+from .information import js_divergence
+from .information import kl_divergence
+from .information import mutual_information
 from . import gradcheck
 from . import registry
 
@@ -40,6 +46,12 @@ __all__ = [
     "NLLLoss",
     "NotLogProbabilitiesWarning",
     "MulticlassHingeLoss",
+    "KLDivLoss",
+    "entropy",
+    "cross_entropy",
+    "kl_divergence",
+    "js_divergence",
+    "mutual_information",
     "gradcheck",
     "registry",
 ]
