@@ -20,6 +20,13 @@ from .regression import HuberLoss
 from .regression import L1Loss
 from .regression import L2Loss
 from .regression import PoissonNLLLoss
+from .regression import LogCoshLoss
+from .regression import QuantileLoss
+from .regression import GaussianNLLLoss
+from .embedding import TripletLoss
+from .embedding import CosineEmbeddingLoss
+from .embedding import MarginRankingLoss
+from .embedding import ContrastiveLoss
 from . import gradcheck
 from . import registry
 
@@ -40,6 +47,13 @@ __all__ = [
     "NLLLoss",
     "NotLogProbabilitiesWarning",
     "MulticlassHingeLoss",
+    "LogCoshLoss",
+    "QuantileLoss",
+    "GaussianNLLLoss",
+    "TripletLoss",
+    "CosineEmbeddingLoss",
+    "MarginRankingLoss",
+    "ContrastiveLoss",
     "gradcheck",
     "registry",
 ]
