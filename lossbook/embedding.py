@@ -40,7 +40,7 @@ def _check_labels(loss, label, allowed, arg="label"):
     for value in allowed:
         ok |= label == value
     if not np.all(ok):
-        bad = label[~ok].flat[0]
+        bad = label[~ok].flat[0].item()
         raise loss._error(
             f"{arg} must be {' or '.join(str(a) for a in allowed)}; got {bad!r} in an "
             f"array of shape {shape_str(label)}")
@@ -261,7 +261,7 @@ class CosineEmbeddingLoss(_PerSampleLoss):
         x_sq = np.sum(np.square(x), axis=others, keepdims=True)
         y_sq = np.sum(np.square(y), axis=others, keepdims=True)
         norms = np.sqrt(x_sq) * np.sqrt(y_sq)
-        clamped = ~(norms > _COSINE_EPS)             # NaN norms stay on the unclamped branch
+        clamped = norms <= _COSINE_EPS               # NaN norms stay on the unclamped branch
         den = np.where(clamped, np.asarray(_COSINE_EPS, dtype=x.dtype), norms)
         cos = dot / den
         above = cos - self._margin
