@@ -58,12 +58,12 @@ class _PerSampleLoss(Loss):
         axis = self._batch_axis % array.ndim
         return axis, tuple(i for i in range(array.ndim) if i != axis)
 
-    def _signed_label(self, value, batch, allowed, arg="label", per="sample"):
-        """One label per sample, each one of ``allowed``."""
+    def _sample_label(self, value, batch, allowed, arg="label"):
+        """One label per sample, shape ``(batch,)``, each one of ``allowed``."""
         label = self._numeric(value, arg)
         if label.size != batch:
             raise self._error(
-                f"{arg} of shape {shape_str(label)} must hold one value per {per}: "
+                f"{arg} of shape {shape_str(label)} must hold one value per sample: "
                 f"{batch} values (the batch size), got {label.size}")
         return _check_labels(self, label.reshape(batch), allowed, arg)
 
@@ -107,9 +107,10 @@ class TripletLoss(_PerSampleLoss):
     Notes
     -----
     The distances are *squared*, as in Gluon; PyTorch's ``TripletMarginLoss`` uses plain
-    (non-squared) p-norm distances, so the two losses differ. MXNet 1.9.1's ``TripletLoss``
-    takes no ``sample_weight``; lossbook accepts one like every other loss (applied to the
-    per-sample value).
+    (non-squared) p-norm distances, so the two losses differ. In MXNet 1.9.1
+    ``TripletLoss.hybrid_forward`` takes only ``(pred, positive, negative)``, so a
+    ``sample_weight`` there is a TypeError (MXNet 2.x accepts one); lossbook
+    accepts one like every other loss and applies it to the per-sample value.
 
     References
     ----------
@@ -227,7 +228,8 @@ class CosineEmbeddingLoss(_PerSampleLoss):
     (Gluon takes the cosine along the last axis and reshapes the result to ``(-1, 1)``; for
     2-D inputs with ``batch_axis=0`` the two agree); the result has shape ``(batch,)``
     (MXNet: ``(batch, 1)``); a label other than 1 or -1 is an error (MXNet silently gives
-    0); float64 works (MXNet's version raises on float64 through its float32 constants).
+    0); float64 works (MXNet 1.9.1 builds its constants 0 and :math:`10^{-12}` as float32
+    arrays, which its broadcast operators do not combine with float64 inputs).
     PyTorch's ``CosineEmbeddingLoss`` adds its epsilon to the squared norms instead of
     clamping the product, so the two agree only away from zero vectors. No rescaling is
     done: in float32, vectors with entries beyond about :math:`10^{19}` overflow
@@ -252,7 +254,7 @@ class CosineEmbeddingLoss(_PerSampleLoss):
         x = self._pred_input(input1, "input1")
         y = self._like(input2, x, "input2", pred_name="input1")
         axis, others = self._vector_axes(x)
-        label = self._signed_label(label, x.shape[axis], (1, -1))
+        label = self._sample_label(label, x.shape[axis], (1, -1))
         kept = [1] * x.ndim
         kept[axis] = x.shape[axis]
         similar = label.reshape(kept) == 1
@@ -462,7 +464,7 @@ class ContrastiveLoss(_PerSampleLoss):
         x1 = self._pred_input(input1, "input1")
         x2 = self._like(input2, x1, "input2", pred_name="input1")
         axis, others = self._vector_axes(x1)
-        label = self._signed_label(label, x1.shape[axis], (1, 0))
+        label = self._sample_label(label, x1.shape[axis], (1, 0))
         kept = [1] * x1.ndim
         kept[axis] = x1.shape[axis]
         similar = label.reshape(kept).astype(x1.dtype)
