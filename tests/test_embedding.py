@@ -258,3 +258,19 @@ def test_plot_inputs_trace_the_loss(name):
         numeric = (up - down) / (2 * h)
         smooth = np.abs(numeric - slope) < 1e-4
         assert smooth.mean() > 0.9, (name, label)
+
+
+def test_cosine_gradient_in_the_clamped_region_matches_central_differences():
+    # |x| |y| is about 7e-14 < 1e-12 here, so cos = <x, y> / 1e-12 and the gradient is y / 1e-12.
+    # The generic registry check samples far from zero; this covers the other branch.
+    from lossbook.gradcheck import check_grad
+    x = np.array([[1e-7, 2e-7], [3e-7, 0.0]])
+    y = np.array([[3e-7, -1e-7], [1e-7, 1e-7]])
+    label = np.array([1, -1])
+    loss = lb.CosineEmbeddingLoss(margin=-0.5)
+    grads = loss.grad(x, y, label)
+    check_grad(lambda a, b: float(np.sum(loss(a, b, label))), [x, y], grads,
+               eps=1e-10, rtol=1e-6, atol=1e-3)
+    # and by hand: row 0, label 1: -y / 1e-12 = (-3e5, 1e5); row 1, label -1, cos = 0.03 > -0.5:
+    # +y / 1e-12 = (1e5, 1e5)
+    np.testing.assert_allclose(grads[0], [[-3e5, 1e5], [1e5, 1e5]], rtol=1e-12)

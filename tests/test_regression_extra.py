@@ -137,3 +137,13 @@ def test_float32_logcosh_extremes_by_hand():
     value = lb.LogCoshLoss()(np.array([[1e4]], dtype=np.float32), np.array([[-1e4]], dtype=np.float32))
     assert value.dtype == np.float32
     np.testing.assert_allclose(value, [2e4 - math.log(2)], rtol=1e-7)
+
+
+def test_gaussian_nll_plot_trace_is_l2_at_unit_variance():
+    record = registry.get("GaussianNLLLoss")
+    x = np.linspace(-3, 3, 13)
+    args, kwargs, pick = record.plot_inputs(x, 0.5, record.defaults)
+    value, grads = record.make().value_and_grad(*args, **kwargs)
+    # var = 1: 0.5 (x - 0.5)^2 and slope x - 0.5
+    np.testing.assert_allclose(value, 0.5 * (x - 0.5) ** 2, rtol=1e-15)
+    np.testing.assert_allclose(pick(grads), x - 0.5, rtol=1e-15, atol=1e-15)
