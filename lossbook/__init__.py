@@ -1,40 +1,54 @@
-"""lossbook: loss functions and their analytic gradients in numpy, Gluon's API.
+"""lossbook: loss functions and their analytic gradients in numpy, with Gluon's API.
+
+Every loss returns one value per sample and has ``grad`` and ``value_and_grad``; see
+:class:`lossbook.Loss`. The import order below is the registry's order: regression,
+classification, information, sequence, embedding.
 
 >>> import lossbook as lb
 >>> lb.L2Loss()([1.0, 1.0], [2.0, 2.0])
 array([0.5, 0.5])
 """
 from ._base import Loss
-from .classification import HingeLoss
+from .regression import L2Loss
+from .regression import L1Loss
+from .regression import HuberLoss
+from .regression import PoissonNLLLoss
+from .regression import LogCoshLoss
+from .regression import QuantileLoss
+from .regression import GaussianNLLLoss
+from .classification import SigmoidBinaryCrossEntropyLoss
+from .classification import SigmoidBCELoss
 from .classification import LogisticLoss
-from .classification import MulticlassHingeLoss
+from .classification import HingeLoss
+from .classification import SquaredHingeLoss
+from .classification import SigmoidFocalLoss
+from .classification import SoftmaxCrossEntropyLoss
+from .classification import SoftmaxCELoss
 from .classification import NLLLoss
 from .classification import NotLogProbabilitiesWarning
-from .classification import SigmoidBCELoss
-from .classification import SigmoidBinaryCrossEntropyLoss
-from .classification import SigmoidFocalLoss
-from .classification import SoftmaxCELoss
-from .classification import SoftmaxCrossEntropyLoss
-from .classification import SquaredHingeLoss
-from .regression import HuberLoss
-from .regression import L1Loss
-from .regression import L2Loss
-from .regression import PoissonNLLLoss
+from .classification import MulticlassHingeLoss
 from .information import KLDivLoss
-from .information import cross_entropy
 from .information import entropy
-from .information import js_divergence
+from .information import cross_entropy
 from .information import kl_divergence
+from .information import js_divergence
 from .information import mutual_information
+from .embedding import TripletLoss
+from .embedding import CosineEmbeddingLoss
+from .embedding import MarginRankingLoss
+from .embedding import ContrastiveLoss
 from . import gradcheck
 from . import registry
 
 __all__ = [
     "Loss",
-    "L1Loss",
     "L2Loss",
+    "L1Loss",
     "HuberLoss",
     "PoissonNLLLoss",
+    "LogCoshLoss",
+    "QuantileLoss",
+    "GaussianNLLLoss",
     "SigmoidBinaryCrossEntropyLoss",
     "SigmoidBCELoss",
     "LogisticLoss",
@@ -52,6 +66,10 @@ __all__ = [
     "kl_divergence",
     "js_divergence",
     "mutual_information",
+    "TripletLoss",
+    "CosineEmbeddingLoss",
+    "MarginRankingLoss",
+    "ContrastiveLoss",
     "gradcheck",
     "registry",
 ]

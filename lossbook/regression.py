@@ -11,7 +11,8 @@ import numpy as np
 from ._base import ElementwiseLoss, Loss, elementwise_backward
 from .registry import Param, Record, away_from, elementwise_plot_inputs, register
 
-__all__ = ["L2Loss", "L1Loss", "HuberLoss", "PoissonNLLLoss"]
+__all__ = ["L2Loss", "L1Loss", "HuberLoss", "PoissonNLLLoss", "LogCoshLoss", "QuantileLoss",
+           "GaussianNLLLoss"]
 
 
 def _regression_sample(kinks=()):
@@ -253,3 +254,217 @@ register(Record(
     plot_domain=(-2.0, 3.0), plot_labels=(0.0, 1.0, 3.0),
     plot_inputs=_poisson_plot_inputs, x_label="log-rate (from_logits=True)",
     summary="counts: Poisson negative log-likelihood"))
+
+
+class LogCoshLoss(Loss):
+    r"""Logarithm of the hyperbolic cosine of the error: L2 near zero, L1 far away.
+
+    .. math::
+
+        \ell(p, y) = \log\cosh(p - y), \qquad \frac{\partial \ell}{\partial p} = \tanh(p - y)
+
+    For a small error :math:`d = p - y` it is :math:`d^2/2 - d^4/12 + \dots` (like
+    :class:`L2Loss`); for a large one :math:`|d| - \log 2` (like :class:`L1Loss` shifted), and
+    the slope :math:`\tanh d` never leaves :math:`(-1, 1)`.
+
+    Computed without overflow as :math:`|d| + \mathrm{softplus}(-2|d|) - \log 2` (the
+    exponent is never positive). Where :math:`|d| < 1` that form cancels (it subtracts two
+    numbers near :math:`\log 2`), so there lossbook uses the exact
+    :math:`\log\cosh d = \operatorname{log1p}(2\sinh^2(d/2))`, accurate to the last digits
+    even for :math:`d = 10^{-8}`.
+
+    Parameters
+    ----------
+    weight : float or None
+    batch_axis : int, default 0
+
+    Inputs and outputs as :class:`L2Loss`. Gluon has no log-cosh loss; this one follows its API.
+
+    >>> np.round(LogCoshLoss()(np.array([[1.0]]), np.zeros((1, 1))), 6)  # log(cosh 1) = log 1.5430806
+    array([0.433781])
+    """
+
+    def __init__(self, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+
+    def _forward(self, pred, label):
+        pred = self._pred_input(pred)
+        diff = pred - self._like(label, pred, "label")
+        size = np.abs(diff)
+        far = size + np.log1p(np.exp(-2 * size)) - math.log(2)
+        half_sinh = np.sinh(0.5 * np.minimum(size, 1))   # clipped: no overflow on the unused branch
+        near = np.log1p(2 * np.square(half_sinh))
+        loss = np.where(size < 1, near, far)
+        return loss, elementwise_backward(lambda: np.tanh(diff))
+
+
+register(Record(
+    LogCoshLoss, "regression", _regression_sample(),
+    plot_inputs=elementwise_plot_inputs, summary="log cosh: quadratic near 0, linear far away"))
+
+
+class QuantileLoss(Loss):
+    r"""The pinball loss, whose minimiser is the ``quantile``-th quantile of the label.
+
+    With the residual :math:`r = y - p` (label minus prediction) and quantile :math:`q`,
+
+    .. math::
+
+        \ell(p, y) = \max(q\,r,\ (q - 1)\,r), \qquad
+        \frac{\partial \ell}{\partial p} = \begin{cases} -q & y > p \\ 1 - q & y < p \\
+                                                       0 & y = p \end{cases}
+
+    Under-prediction costs :math:`q` per unit, over-prediction :math:`1 - q`
+    (Koenker & Bassett 1978). ``QuantileLoss(0.5)`` is half of :class:`L1Loss`; its
+    minimiser is the median. The subgradient at :math:`y = p` is 0.
+
+    Parameters
+    ----------
+    quantile : float in (0, 1), default 0.5
+    weight : float or None
+    batch_axis : int, default 0
+
+    Inputs and outputs as :class:`L2Loss`.
+
+    References
+    ----------
+    R. Koenker, G. Bassett, "Regression Quantiles", Econometrica 46(1), 1978.
+
+    >>> QuantileLoss(quantile=0.9)(np.array([[0.0, 0.0]]), np.array([[1.0, -1.0]]))
+    array([0.5])
+    """
+
+    def __init__(self, quantile=0.5, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        if (isinstance(quantile, bool) or not isinstance(quantile, (int, float, np.floating))
+                or not 0 < quantile < 1):
+            raise ValueError(f"QuantileLoss: quantile must be a number in (0, 1), got {quantile!r}")
+        self._quantile = float(quantile)
+
+    def _params(self):
+        return {"quantile": self._quantile, **super()._params()}
+
+    def _forward(self, pred, label):
+        pred = self._pred_input(pred)
+        residual = self._like(label, pred, "label") - pred
+        q = self._quantile
+        loss = np.maximum(q * residual, (q - 1) * residual)
+        # d/dp = -q where r > 0, 1 - q where r < 0, 0 at r = 0 (sign(0) = 0).
+        return loss, elementwise_backward(
+            lambda: np.where(residual > 0, -q, np.where(residual < 0, 1 - q, 0)).astype(
+                pred.dtype, copy=False))
+
+
+register(Record(
+    QuantileLoss, "regression", _regression_sample(kinks=(0.0,)),
+    params=(Param("quantile", 0.5, 0.05, 0.95, doc="which quantile the loss targets"),),
+    configs=({"quantile": 0.1}, {"quantile": 0.9}),
+    plot_inputs=elementwise_plot_inputs, summary="pinball: a quantile of the label"))
+
+
+class GaussianNLLLoss(Loss):
+    r"""Negative log-likelihood of ``label`` under a normal with mean ``pred`` and variance ``var``.
+
+    With :math:`v = \max(\mathrm{var}, \epsilon)`,
+
+    .. math::
+
+        \ell(p, y, \mathrm{var}) = \frac12\Bigl(\log v + \frac{(y - p)^2}{v}\Bigr)
+            \;\bigl(+ \tfrac12 \log 2\pi \text{ when } \texttt{full}\bigr),
+
+    .. math::
+
+        \frac{\partial \ell}{\partial p} = \frac{p - y}{v}, \qquad
+        \frac{\partial \ell}{\partial \mathrm{var}} = \begin{cases}
+            \dfrac12\Bigl(\dfrac1v - \dfrac{(y - p)^2}{v^2}\Bigr) & \mathrm{var} \ge \epsilon \\
+            0 & \mathrm{var} < \epsilon \end{cases}
+
+    With ``var = 1`` it is :class:`L2Loss` (no constant when ``full=False``): the
+    variance learns how far off the mean is (Nix & Weigend 1994).
+
+    Parameters
+    ----------
+    full : bool, default False
+        Add the constant :math:`\tfrac12\log 2\pi`.
+    eps : float > 0, default 1e-6
+        Floor on the variance.
+    weight : float or None
+    batch_axis : int, default 0
+
+    Inputs: ``pred`` of any shape; ``label`` and ``var`` with the same number of elements
+    (reshaped to ``pred``'s shape; PyTorch also broadcasts a ``var`` with one value per
+    sample, lossbook does not); ``var`` >= 0; ``sample_weight``. The call order is
+    ``(pred, label, var, sample_weight)``, PyTorch's ``(input, target, var)`` order.
+
+    Returns: shape ``(batch,)``, the dtype of ``pred``. ``grad`` returns ``(d_pred, d_var)``.
+
+    Notes
+    -----
+    PyTorch's ``GaussianNLLLoss`` clamps ``var`` inside ``no_grad``, so its autograd gives
+    the formula above even where ``var < eps``; lossbook returns the derivative of the
+    clamped function, 0. PyTorch's default reduction is the mean over everything; here it is
+    the per-sample mean over the non-batch axes, as for every loss.
+
+    References
+    ----------
+    D. A. Nix, A. S. Weigend, "Estimating the mean and variance of the target probability
+    distribution", ICNN 1994.
+
+    >>> GaussianNLLLoss()(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[1.0, 1.0]]))
+    array([0.25])
+    """
+
+    _signature = ("pred", "label", "var", "sample_weight")
+    _grad_args = ("pred", "var")
+
+    def __init__(self, full=False, eps=1e-6, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not eps > 0:
+            raise ValueError(f"GaussianNLLLoss: eps must be a positive number, got {eps!r}")
+        self._full = bool(full)
+        self._eps = float(eps)
+
+    def _params(self):
+        return {"full": self._full, "eps": self._eps, **super()._params()}
+
+    def _forward(self, pred, label, var):
+        pred = self._pred_input(pred)
+        label = self._like(label, pred, "label")
+        var = self._like(var, pred, "var")
+        self._check_range(var, "var", low=0, what=" (a variance)")
+        floored = var < self._eps
+        var_used = np.maximum(var, self._eps)
+        diff = pred - label
+        scaled = diff / var_used
+        loss = 0.5 * (np.log(var_used) + scaled * diff)
+        if self._full:
+            loss += 0.5 * math.log(2 * math.pi)
+
+        def backward(g_el):
+            d_var = 0.5 * (1 - scaled * diff) / var_used
+            d_var[floored] = 0
+            return scaled * g_el, d_var * g_el
+        return loss, backward
+
+
+def _gaussian_sample(rng, config, batch_axis, dtype):
+    label = rng.normal(size=(4, 3))
+    pred = label + rng.normal(size=(4, 3))
+    var = rng.uniform(0.3, 3.0, size=(4, 3))
+    return (pred.astype(dtype), label.astype(dtype), var.astype(dtype)), {}
+
+
+def _gaussian_plot_inputs(x, label, config):
+    """pred along ``x`` against one label, with the variance fixed at 1."""
+    pred = np.asarray(x, dtype=np.float64).reshape(-1, 1)
+    return ((pred, np.full_like(pred, label), np.ones_like(pred)), {},
+            lambda grad: grad[0][:, 0])
+
+
+register(Record(
+    GaussianNLLLoss, "regression", _gaussian_sample,
+    params=(Param("full", False, choices=(False, True)),
+            Param("eps", 1e-6, 1e-8, 1e-2, doc="floor on the variance")),
+    configs=({"full": True},),
+    plot_inputs=_gaussian_plot_inputs, x_label="pred (variance fixed at 1)",
+    summary="Gaussian negative log-likelihood with a predicted variance"))

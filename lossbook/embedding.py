@@ -1,0 +1,517 @@
+r"""Embedding losses: compare vectors with each other rather than a prediction with a label.
+
+Each sample is a vector: every axis except the batch axis. TripletLoss, CosineEmbeddingLoss
+and ContrastiveLoss return one value per sample directly (there is nothing left to average);
+MarginRankingLoss compares scores element by element and takes the mean over the non-batch
+axes like the regression losses. Every input that is a float vector receives a gradient,
+returned as a tuple in argument order.
+"""
+import numbers
+
+import numpy as np
+
+from ._base import Loss, shape_str
+from .registry import Param, Record, register
+
+__all__ = ["TripletLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "ContrastiveLoss"]
+
+# Gluon's floor on |x| |y| in the cosine similarity.
+_COSINE_EPS = 1e-12
+
+
+def _check_margin(loss_name, margin, nonnegative=False):
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not np.isfinite(margin):
+        raise TypeError(f"{loss_name}: margin must be a finite real number, got {margin!r}")
+    if nonnegative and margin < 0:
+        raise ValueError(f"{loss_name}: margin must be >= 0, got {margin!r}")
+    return float(margin)
+
+
+def _along_batch(g_el, kept_shape):
+    """The head gradient (a number, or one value per sample) shaped to broadcast over a sample."""
+    if np.ndim(g_el) == 0:
+        return g_el          # a Python scalar stays weakly typed: float32 stays float32
+    return np.reshape(g_el, kept_shape)
+
+
+def _check_labels(loss, label, allowed, arg="label"):
+    """Raise unless every entry of ``label`` is one of ``allowed`` (NaN is not allowed)."""
+    ok = np.zeros(label.shape, dtype=bool)
+    for value in allowed:
+        ok |= label == value
+    if not np.all(ok):
+        bad = label[~ok].flat[0].item()
+        raise loss._error(
+            f"{arg} must be {' or '.join(str(a) for a in allowed)}; got {bad!r} in an "
+            f"array of shape {shape_str(label)}")
+    return label
+
+
+class _PerSampleLoss(Loss):
+    """A loss whose per-element value is already one number per sample, shape ``(batch,)``."""
+
+    def _loss_batch_axis(self, loss_el):
+        return 0
+
+    def _vector_axes(self, array):
+        """(batch axis, the other axes) of an input whose samples are vectors."""
+        axis = self._batch_axis % array.ndim
+        return axis, tuple(i for i in range(array.ndim) if i != axis)
+
+    def _sample_label(self, value, batch, allowed, arg="label"):
+        """One label per sample, shape ``(batch,)``, each one of ``allowed``."""
+        label = self._numeric(value, arg)
+        if label.size != batch:
+            raise self._error(
+                f"{arg} of shape {shape_str(label)} must hold one value per sample: "
+                f"{batch} values (the batch size), got {label.size}")
+        return _check_labels(self, label.reshape(batch), allowed, arg)
+
+
+class TripletLoss(_PerSampleLoss):
+    r"""Pull ``pred`` (the anchor) toward ``positive`` and push it from ``negative`` by a margin.
+
+    With :math:`s` the difference of squared Euclidean distances over a sample's vector,
+
+    .. math::
+
+        s = \lVert a - p \rVert^2 - \lVert a - n \rVert^2, \qquad
+        \ell(a, p, n) = \max(s + m, 0),
+
+    .. math::
+
+        \frac{\partial \ell}{\partial a} = 2(n - p)\,[s + m > 0], \quad
+        \frac{\partial \ell}{\partial p} = 2(p - a)\,[s + m > 0], \quad
+        \frac{\partial \ell}{\partial n} = -2(n - a)\,[s + m > 0],
+
+    where :math:`a` is ``pred``, :math:`p` ``positive``, :math:`n` ``negative`` and
+    :math:`m` the margin (Schroff, Kalenichenko & Philbin 2015). At the kink
+    :math:`s + m = 0` the subgradient is 0 (``relu'(0) = 0``).
+
+    Parameters
+    ----------
+    margin : float, default 1
+        Required gap between the two squared distances.
+    weight : float or None
+        Global scalar weight.
+    batch_axis : int, default 0
+        The sample axis; every other axis belongs to the embedding vector.
+
+    Inputs: ``pred`` of any shape with a batch axis; ``positive`` and ``negative`` with the
+    same number of elements (reshaped to ``pred``'s shape, as Gluon's ``_reshape_like``);
+    ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
+
+    Returns: shape ``(batch,)``, one value per sample (no further mean), the dtype of
+    ``pred``. ``grad`` returns ``(d_pred, d_positive, d_negative)``, each of ``pred``'s shape.
+
+    Notes
+    -----
+    The distances are *squared*, as in Gluon; PyTorch's ``TripletMarginLoss`` uses plain
+    (non-squared) p-norm distances, so the two losses differ. In MXNet 1.9.1
+    ``TripletLoss.hybrid_forward`` takes only ``(pred, positive, negative)``, so a
+    ``sample_weight`` there is a TypeError (MXNet 2.x accepts one); lossbook
+    accepts one like every other loss and applies it to the per-sample value.
+
+    References
+    ----------
+    F. Schroff, D. Kalenichenko, J. Philbin, "FaceNet: A Unified Embedding for Face
+    Recognition and Clustering", CVPR 2015.
+
+    >>> TripletLoss(margin=1)(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[0.0, 2.0]]))
+    array([0.])
+    >>> TripletLoss(margin=1)(np.array([[0.0, 0.0]]), np.array([[1.0, 1.0]]), np.array([[1.0, 0.0]]))
+    array([2.])
+    """
+
+    _signature = ("pred", "positive", "negative", "sample_weight")
+    _grad_args = ("pred", "positive", "negative")
+
+    def __init__(self, margin=1, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        self._margin = _check_margin(type(self).__name__, margin)
+
+    def _params(self):
+        return {"margin": self._margin, **super()._params()}
+
+    def _forward(self, pred, positive, negative):
+        pred = self._pred_input(pred)
+        positive = self._like(positive, pred, "positive")
+        negative = self._like(negative, pred, "negative")
+        _, others = self._vector_axes(pred)
+        to_positive = positive - pred
+        to_negative = negative - pred
+        s = np.sum(np.square(to_positive) - np.square(to_negative), axis=others, keepdims=True)
+        shifted = s + self._margin
+        loss = np.maximum(shifted, 0).reshape(-1)
+
+        def backward(g_el):
+            # relu'(0) = 0: only samples with s + margin > 0 pass gradient.
+            g = (shifted > 0) * _along_batch(g_el, shifted.shape)
+            g = 2 * g.astype(pred.dtype, copy=False)
+            d_positive = g * to_positive
+            d_negative = -g * to_negative
+            return -(d_positive + d_negative), d_positive, d_negative
+        return loss, backward
+
+
+def _triplet_sample(rng, config, batch_axis, dtype):
+    """Anchors, positives and negatives (4 samples of 3 numbers), |s + margin| > 0.1."""
+    margin = config.get("margin", 1.0)
+    pred, positive, negative = (rng.normal(size=(4, 3)) for _ in range(3))
+    for _ in range(1000):
+        s = np.sum((positive - pred) ** 2 - (negative - pred) ** 2, axis=1)
+        bad = np.abs(s + margin) <= 0.1
+        if not bad.any():
+            break
+        negative[bad] = rng.normal(size=(int(bad.sum()), 3))
+    arrays = [a if batch_axis == 0 else np.ascontiguousarray(a.T) for a in (pred, positive, negative)]
+    return tuple(a.astype(dtype) for a in arrays), {}
+
+
+def _triplet_plot_inputs(x, label, config):
+    """1-D embeddings: the anchor at ``x``, the positive at 0, the negative at ``label``."""
+    pred = np.asarray(x, dtype=np.float64).reshape(-1, 1)
+    return ((pred, np.zeros_like(pred), np.full_like(pred, label)), {},
+            lambda grad: grad[0][:, 0])
+
+
+register(Record(
+    TripletLoss, "embedding", _triplet_sample,
+    params=(Param("margin", 1.0, 0.0, 3.0, doc="gap between the squared distances"),),
+    configs=({"margin": 0.0}, {"margin": 2.5}),
+    plot_domain=(-2.0, 3.0), plot_labels=(1.0,), plot_inputs=_triplet_plot_inputs,
+    x_label="anchor position (1-D; positive at 0, negative at the label value)",
+    summary="anchor nearer the positive than the negative, by a margin"))
+
+
+class CosineEmbeddingLoss(_PerSampleLoss):
+    r"""Cosine similarity pushed to 1 for similar pairs and below ``margin`` for dissimilar ones.
+
+    With :math:`c = \langle x, y\rangle / \max(\lVert x\rVert \lVert y\rVert, 10^{-12})`
+    over each sample's vector,
+
+    .. math::
+
+        \ell(x, y, t) = \begin{cases} 1 - c & t = 1 \\ \max(0, c - m) & t = -1 \end{cases},
+        \qquad
+        \frac{\partial \ell}{\partial x} = \begin{cases} -\partial c/\partial x & t = 1 \\
+                       [c > m]\, \partial c/\partial x & t = -1 \end{cases}
+
+    .. math::
+
+        \frac{\partial c}{\partial x} = \frac{y}{\lVert x\rVert \lVert y\rVert}
+            - c\,\frac{x}{\lVert x\rVert^2}
+        \quad\text{if } \lVert x\rVert \lVert y\rVert > 10^{-12}, \qquad
+        \frac{\partial c}{\partial x} = \frac{y}{10^{-12}} \quad\text{otherwise},
+
+    and symmetrically for :math:`y`. The clamped branch is the derivative of the clamped
+    formula (the denominator is then the constant :math:`10^{-12}`), so a zero vector gives
+    a finite gradient and never divides by :math:`\lVert x\rVert^2 = 0`.
+
+    Parameters
+    ----------
+    weight : float or None
+    batch_axis : int, default 0
+    margin : float, default 0
+        Dissimilar pairs are penalised only while their cosine exceeds ``margin``.
+
+    Inputs: ``input1`` of any shape with a batch axis; ``input2`` with the same number of
+    elements; ``label`` with one value per sample, each 1 (similar) or -1 (dissimilar);
+    ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
+
+    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    ``(d_input1, d_input2)``.
+
+    Notes
+    -----
+    Departures from MXNet 1.9.1, deliberate: the vector of a sample is every non-batch axis
+    (Gluon takes the cosine along the last axis and reshapes the result to ``(-1, 1)``; for
+    2-D inputs with ``batch_axis=0`` the two agree); the result has shape ``(batch,)``
+    (MXNet: ``(batch, 1)``); a label other than 1 or -1 is an error (MXNet silently gives
+    0); float64 works (MXNet 1.9.1 builds its constants 0 and :math:`10^{-12}` as float32
+    arrays, which its broadcast operators do not combine with float64 inputs).
+    PyTorch's ``CosineEmbeddingLoss`` adds its epsilon to the squared norms instead of
+    clamping the product, so the two agree only away from zero vectors. No rescaling is
+    done: in float32, vectors with entries beyond about :math:`10^{19}` overflow
+    :math:`\lVert x\rVert^2`.
+
+    >>> CosineEmbeddingLoss()(np.array([[1.0, 0.0], [1.0, 1.0]]),
+    ...                       np.array([[0.0, 2.0], [2.0, 2.0]]), np.array([1, -1]))
+    array([1., 1.])
+    """
+
+    _signature = ("input1", "input2", "label", "sample_weight")
+    _grad_args = ("input1", "input2")
+
+    def __init__(self, weight=None, batch_axis=0, margin=0):
+        super().__init__(weight, batch_axis)
+        self._margin = _check_margin(type(self).__name__, margin)
+
+    def _params(self):
+        return {"margin": self._margin, **super()._params()}
+
+    def _forward(self, input1, input2, label):
+        x = self._pred_input(input1, "input1")
+        y = self._like(input2, x, "input2", pred_name="input1")
+        axis, others = self._vector_axes(x)
+        label = self._sample_label(label, x.shape[axis], (1, -1))
+        kept = [1] * x.ndim
+        kept[axis] = x.shape[axis]
+        similar = label.reshape(kept) == 1
+
+        dot = np.sum(x * y, axis=others, keepdims=True)
+        x_sq = np.sum(np.square(x), axis=others, keepdims=True)
+        y_sq = np.sum(np.square(y), axis=others, keepdims=True)
+        norms = np.sqrt(x_sq) * np.sqrt(y_sq)
+        clamped = norms <= _COSINE_EPS               # NaN norms stay on the unclamped branch
+        den = np.where(clamped, np.asarray(_COSINE_EPS, dtype=x.dtype), norms)
+        cos = dot / den
+        above = cos - self._margin
+        loss = np.where(similar, 1 - cos, np.maximum(above, 0)).reshape(-1)
+
+        def backward(g_el):
+            # d loss / d cos: -1 for similar pairs, [cos > margin] for dissimilar ones.
+            d_cos = np.where(similar, -1, (above > 0).astype(x.dtype))
+            g = (d_cos * _along_batch(g_el, d_cos.shape)).astype(x.dtype, copy=False)
+            # On the clamped branch the norms are not used: no division by |x|^2 = 0.
+            inv_x_sq = 1 / np.where(clamped, 1, x_sq)
+            inv_y_sq = 1 / np.where(clamped, 1, y_sq)
+            cos_kept = np.where(clamped, 0, cos)
+            d_input1 = g * (y / den - (cos_kept * inv_x_sq) * x)
+            d_input2 = g * (x / den - (cos_kept * inv_y_sq) * y)
+            return d_input1, d_input2
+        return loss, backward
+
+
+def _cosine_sample(rng, config, batch_axis, dtype):
+    """Four pairs of 3-vectors, labels 1, -1, 1, -1; dissimilar pairs keep |cos - margin| > 0.05."""
+    margin = config.get("margin", 0.0)
+    x, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    label = np.array([1, -1, 1, -1])
+    for _ in range(1000):
+        cos = np.sum(x * y, axis=1) / np.sqrt(np.sum(x * x, axis=1) * np.sum(y * y, axis=1))
+        bad = (label == -1) & (np.abs(cos - margin) <= 0.05)
+        if not bad.any():
+            break
+        y[bad] = rng.normal(size=(int(bad.sum()), 3))
+    arrays = [a if batch_axis == 0 else np.ascontiguousarray(a.T) for a in (x, y)]
+    return (arrays[0].astype(dtype), arrays[1].astype(dtype), label), {}
+
+
+def _cosine_plot_inputs(x, label, config):
+    """2-D unit vectors: input1 at angle ``x`` (radians) from input2 = (1, 0)."""
+    theta = np.asarray(x, dtype=np.float64).reshape(-1)
+    input1 = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    input2 = np.tile([1.0, 0.0], (theta.size, 1))
+    labels = np.full(theta.size, label)
+    # d loss / d theta = grad_input1 . d input1 / d theta = grad . (-sin, cos)
+    pick = lambda grad: -grad[0][:, 0] * np.sin(theta) + grad[0][:, 1] * np.cos(theta)
+    return (input1, input2, labels), {}, pick
+
+
+register(Record(
+    CosineEmbeddingLoss, "embedding", _cosine_sample,
+    params=(Param("margin", 0.0, -1.0, 1.0, doc="cosine below which dissimilar pairs cost nothing"),),
+    configs=({"margin": 0.5}, {"margin": -0.3}),
+    plot_domain=(-np.pi, np.pi), plot_labels=(1.0, -1.0), plot_inputs=_cosine_plot_inputs,
+    x_label="angle between input1 and input2 (radians)",
+    summary="cosine similarity: 1 for similar pairs, below a margin for dissimilar ones"))
+
+
+class MarginRankingLoss(Loss):
+    r"""Ask ``input1`` to rank above ``input2`` (label 1) or below it (label -1) by a margin.
+
+    .. math::
+
+        \ell(x_1, x_2, t) = \max(0, -t (x_1 - x_2) + m), \qquad
+        \frac{\partial \ell}{\partial x_1} = -t\,[\ell > 0], \quad
+        \frac{\partial \ell}{\partial x_2} = t\,[\ell > 0]
+
+    element by element, then the mean over the non-batch axes. This is PyTorch's
+    ``MarginRankingLoss`` per element; Gluon has no such loss. At the kink
+    :math:`-t(x_1 - x_2) + m = 0` the subgradient is 0.
+
+    Parameters
+    ----------
+    margin : float, default 0
+    weight : float or None
+    batch_axis : int, default 0
+
+    Inputs: ``input1`` of any shape with a batch axis; ``input2`` and ``label`` with the same
+    number of elements (reshaped to ``input1``'s shape; never broadcast); every label 1 or -1;
+    ``sample_weight`` broadcastable to ``input1``'s shape.
+
+    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    ``(d_input1, d_input2)``.
+
+    >>> MarginRankingLoss(margin=0.5)(np.array([[2.0, 0.0]]), np.array([[1.0, 1.0]]),
+    ...                               np.array([[1, 1]]))
+    array([0.75])
+    """
+
+    _signature = ("input1", "input2", "label", "sample_weight")
+    _grad_args = ("input1", "input2")
+
+    def __init__(self, margin=0, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        self._margin = _check_margin(type(self).__name__, margin)
+
+    def _params(self):
+        return {"margin": self._margin, **super()._params()}
+
+    def _forward(self, input1, input2, label):
+        x1 = self._pred_input(input1, "input1")
+        x2 = self._like(input2, x1, "input2", pred_name="input1")
+        label = self._like(label, x1, "label", pred_name="input1")
+        _check_labels(self, label, (1, -1))
+        shifted = self._margin - label * (x1 - x2)
+        loss = np.maximum(shifted, 0)
+
+        def backward(g_el):
+            d_input2 = np.where(shifted > 0, label, 0).astype(x1.dtype, copy=False) * g_el
+            return -d_input2, d_input2
+        return loss, backward
+
+
+def _ranking_sample(rng, config, batch_axis, dtype):
+    """Scores of shape (4, 3) with label * (input1 - input2) kept 0.05 away from the margin."""
+    margin = config.get("margin", 0.0)
+    input2 = rng.normal(size=(4, 3))
+    label = rng.choice([-1.0, 1.0], size=(4, 3))
+    signed_gap = rng.normal(scale=1.5, size=(4, 3))
+    close = np.abs(signed_gap - margin) < 0.05
+    signed_gap[close] = margin + np.where(signed_gap[close] >= margin, 0.05, -0.05) * 2
+    input1 = input2 + label * signed_gap
+    arrays = [a if batch_axis == 0 else np.ascontiguousarray(a.T) for a in (input1, input2, label)]
+    return (arrays[0].astype(dtype), arrays[1].astype(dtype), arrays[2]), {}
+
+
+def _ranking_plot_inputs(x, label, config):
+    """input1 = ``x``, input2 = 0: the loss against the score difference."""
+    input1 = np.asarray(x, dtype=np.float64).reshape(-1, 1)
+    return ((input1, np.zeros_like(input1), np.full_like(input1, label)), {},
+            lambda grad: grad[0][:, 0])
+
+
+register(Record(
+    MarginRankingLoss, "embedding", _ranking_sample,
+    params=(Param("margin", 0.0, 0.0, 2.0, doc="required gap between the two scores"),),
+    configs=({"margin": 0.5},),
+    plot_domain=(-3.0, 3.0), plot_labels=(1.0, -1.0), plot_inputs=_ranking_plot_inputs,
+    x_label="score difference input1 - input2",
+    summary="rank one score above another by a margin"))
+
+
+class ContrastiveLoss(_PerSampleLoss):
+    r"""Similar pairs pulled together, dissimilar pairs pushed at least ``margin`` apart.
+
+    With :math:`d = \lVert x_1 - x_2 \rVert` the Euclidean distance over a sample's vector and
+    label :math:`t = 1` for a similar pair, :math:`t = 0` for a dissimilar one,
+
+    .. math::
+
+        \ell(x_1, x_2, t) = \frac{t}{2}\, d^2 + \frac{1 - t}{2}\, \max(0, m - d)^2,
+
+    .. math::
+
+        \frac{\partial \ell}{\partial x_1} = \Bigl(t - (1 - t)\,\frac{\max(0, m - d)}{d}\Bigr)
+            (x_1 - x_2), \qquad
+        \frac{\partial \ell}{\partial x_2} = -\frac{\partial \ell}{\partial x_1}.
+
+    The factors :math:`\tfrac12` follow Hadsell, Chopra & LeCun (2006), whose
+    :math:`L_S = \tfrac12 D^2` and :math:`L_D = \tfrac12 \max(0, m - D)^2`; they make the
+    similar-pair gradient the plain difference :math:`x_1 - x_2`. Note the label
+    convention: there :math:`Y = 0` marks a *similar* pair; here (as in most code) 1 does.
+
+    At :math:`d = 0` a dissimilar pair's gradient has no direction (every direction moves the
+    points apart equally); lossbook returns 0 there, never NaN. The hinge's kink
+    :math:`d = m` has subgradient 0.
+
+    Parameters
+    ----------
+    margin : float >= 0, default 1
+    weight : float or None
+    batch_axis : int, default 0
+
+    Inputs: ``input1`` of any shape with a batch axis; ``input2`` with the same number of
+    elements; ``label`` with one value per sample, each 1 (similar) or 0 (dissimilar);
+    ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
+
+    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    ``(d_input1, d_input2)``.
+
+    References
+    ----------
+    R. Hadsell, S. Chopra, Y. LeCun, "Dimensionality Reduction by Learning an Invariant
+    Mapping", CVPR 2006.
+
+    >>> ContrastiveLoss(margin=1)(np.array([[3.0, 4.0], [0.0, 0.5]]), np.zeros((2, 2)),
+    ...                           np.array([1, 0]))
+    array([12.5  ,  0.125])
+    """
+
+    _signature = ("input1", "input2", "label", "sample_weight")
+    _grad_args = ("input1", "input2")
+
+    def __init__(self, margin=1, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        self._margin = _check_margin(type(self).__name__, margin, nonnegative=True)
+
+    def _params(self):
+        return {"margin": self._margin, **super()._params()}
+
+    def _forward(self, input1, input2, label):
+        x1 = self._pred_input(input1, "input1")
+        x2 = self._like(input2, x1, "input2", pred_name="input1")
+        axis, others = self._vector_axes(x1)
+        label = self._sample_label(label, x1.shape[axis], (1, 0))
+        kept = [1] * x1.ndim
+        kept[axis] = x1.shape[axis]
+        similar = label.reshape(kept).astype(x1.dtype)
+
+        diff = x1 - x2
+        dist_sq = np.sum(np.square(diff), axis=others, keepdims=True)
+        dist = np.sqrt(dist_sq)
+        hinge = np.maximum(self._margin - dist, 0)
+        loss = (0.5 * (similar * dist_sq + (1 - similar) * np.square(hinge))).reshape(-1)
+
+        def backward(g_el):
+            # hinge / d with 0 where d = 0 (the dissimilar term has no direction there).
+            pull = np.zeros_like(dist)
+            np.divide(hinge, dist, out=pull, where=dist > 0)
+            coef = (similar - (1 - similar) * pull) * _along_batch(g_el, dist.shape)
+            d_input1 = coef.astype(x1.dtype, copy=False) * diff
+            return d_input1, -d_input1
+        return loss, backward
+
+
+def _contrastive_sample(rng, config, batch_axis, dtype):
+    """Four pairs of 3-vectors, labels 1, 0, 1, 0; distances > 0.1 and 0.05 away from the margin."""
+    margin = config.get("margin", 1.0)
+    input2 = rng.normal(size=(4, 3))
+    direction = rng.normal(size=(4, 3))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    dist = rng.uniform(0.2, 2 * margin + 0.5, size=4)
+    close = np.abs(dist - margin) < 0.05
+    dist[close] = margin + np.where(dist[close] >= margin, 0.1, -0.1)
+    dist = np.maximum(dist, 0.15)
+    input1 = input2 + dist[:, None] * direction
+    label = np.array([1, 0, 1, 0])
+    arrays = [a if batch_axis == 0 else np.ascontiguousarray(a.T) for a in (input1, input2)]
+    return (arrays[0].astype(dtype), arrays[1].astype(dtype), label), {}
+
+
+def _contrastive_plot_inputs(x, label, config):
+    """1-D embeddings input1 = ``x`` >= 0, input2 = 0: the loss against the distance."""
+    input1 = np.asarray(x, dtype=np.float64).reshape(-1, 1)
+    labels = np.full(input1.shape[0], label)
+    return (input1, np.zeros_like(input1), labels), {}, lambda grad: grad[0][:, 0]
+
+
+register(Record(
+    ContrastiveLoss, "embedding", _contrastive_sample,
+    params=(Param("margin", 1.0, 0.1, 3.0, doc="distance beyond which dissimilar pairs cost nothing"),),
+    configs=({"margin": 0.5}, {"margin": 2.0}),
+    plot_domain=(0.0, 3.0), plot_labels=(1.0, 0.0), plot_inputs=_contrastive_plot_inputs,
+    x_label="distance between input1 and input2",
+    summary="pull similar pairs together, push dissimilar ones beyond a margin"))
