@@ -94,7 +94,7 @@ class L1Loss(ElementwiseLoss):
 
     def _kernel(self, pred, label):
         diff = pred - label
-        return np.abs(diff), np.sign(diff)
+        return np.abs(diff), np.sign(diff, out=diff)
 
 
 register(Record(
