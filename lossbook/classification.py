@@ -206,8 +206,15 @@ register(Record(
     x_label="score", summary="log(1 + exp(-y x))"))
 
 
-class _SignedLabelLoss(ElementwiseLoss):
-    """Binary losses whose label is -1 or 1."""
+class _MarginLoss(ElementwiseLoss):
+    """Binary losses of a score against a label of -1 or 1, with a margin."""
+
+    def __init__(self, margin=1, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        self._margin = float(margin)
+
+    def _params(self):
+        return {"margin": self._margin, **super()._params()}
 
     def _check_label(self, label):
         wrong = (label != 1) & (label != -1) & ~np.isnan(label)
@@ -216,7 +223,7 @@ class _SignedLabelLoss(ElementwiseLoss):
                               f"of shape {label.shape}")
 
 
-class HingeLoss(_SignedLabelLoss):
+class HingeLoss(_MarginLoss):
     r"""The SVM hinge loss :math:`\max(0, m - y x)` for labels :math:`y \in \{-1, 1\}`.
 
     .. math::
@@ -236,13 +243,6 @@ class HingeLoss(_SignedLabelLoss):
     array([1.75])
     """
 
-    def __init__(self, margin=1, weight=None, batch_axis=0):
-        super().__init__(weight, batch_axis)
-        self._margin = float(margin)
-
-    def _params(self):
-        return {"margin": self._margin, **super()._params()}
-
     def _kernel(self, pred, label):
         slack = self._margin - pred * label
         return np.maximum(slack, 0), -label * (slack > 0)
@@ -255,7 +255,7 @@ register(Record(
     summary="max(0, margin - y x)"))
 
 
-class SquaredHingeLoss(_SignedLabelLoss):
+class SquaredHingeLoss(_MarginLoss):
     r"""The squared hinge :math:`\max(0, m - y x)^2`, smooth at the margin.
 
     .. math::
@@ -268,13 +268,6 @@ class SquaredHingeLoss(_SignedLabelLoss):
     >>> SquaredHingeLoss()(np.array([[0.5, 2.0]]), np.array([[1.0, -1.0]]))
     array([4.625])
     """
-
-    def __init__(self, margin=1, weight=None, batch_axis=0):
-        super().__init__(weight, batch_axis)
-        self._margin = float(margin)
-
-    def _params(self):
-        return {"margin": self._margin, **super()._params()}
 
     def _kernel(self, pred, label):
         slack = np.maximum(self._margin - pred * label, 0)
