@@ -243,7 +243,8 @@ def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=Tr
     final = log_alpha[last, ends, state_lengths[ends] - 1]
     before = np.where(state_lengths[ends] > 1,
                       log_alpha[last, ends, np.maximum(state_lengths[ends] - 2, 0)], neg_inf)
-    log_likelihood[ends] = np.logaddexp(final, before)
+    with np.errstate(invalid="ignore"):                   # NaN in, NaN out
+        log_likelihood[ends] = np.logaddexp(final, before)
     # No frames: only the empty label is possible, with probability 1.
     log_likelihood[(pred_lengths == 0) & (label_lengths == 0)] = 0
     return emit, log_alpha, log_beta, log_likelihood, ext
