@@ -184,8 +184,9 @@ def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=Tr
 
     # Two -inf columns in front of the states make the shifts s-1 and s-2 plain views.
     lattice = np.full((T, rows, S + 2), neg_inf, dtype=dtype)
-    lattice[0, :N, 2] = emit[0, :, 0]
-    if S > 1:
+    if T > 0:
+        lattice[0, :N, 2] = emit[0, :, 0]
+    if T > 0 and S > 1:
         lattice[0, :N, 3] = np.where(state_lengths > 1, emit[0, :, 1], neg_inf)
 
     starts = {}
@@ -205,7 +206,8 @@ def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=Tr
         two = ns[state_lengths[ns] > 1]
         lattice[step, N + two, 3 + S - state_lengths[two]] = emit[frame, two, state_lengths[two] - 2]
 
-    start_beta(0)
+    if T > 0:
+        start_beta(0)
     top = np.empty((rows, S), dtype=dtype)
     total = np.empty((rows, S), dtype=dtype)
     term = np.empty((rows, S), dtype=dtype)
@@ -412,7 +414,8 @@ class CTCLoss(Loss):
         L = labels.shape[1]
         if label_lengths is None:
             padding = labels == -1
-            label_lengths = np.where(padding.any(axis=1), padding.argmax(axis=1), L)
+            label_lengths = (np.where(padding.any(axis=1), padding.argmax(axis=1), L) if L
+                             else np.zeros(N, dtype=np.intp))
         else:
             label_lengths = self._lengths(label_lengths, N, L, "label_lengths",
                                           f"label has {L} positions, shape {shape_str(label)}")
@@ -441,7 +444,7 @@ class CTCLoss(Loss):
         emit, log_alpha, log_beta, log_likelihood, ext = _lattice(
             log_probs, labels, pred_lengths, label_lengths, blank, need_beta=True)
         feasible = _min_frames(labels, label_lengths) <= pred_lengths
-        loss = -log_likelihood
+        loss = 0 - log_likelihood                       # 0 - x: no -0.0 for a certain label
         loss[~feasible] = np.inf
         if self._zero_infinity:
             loss[~feasible] = 0

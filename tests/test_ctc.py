@@ -238,9 +238,19 @@ def test_infeasible_sample_gives_inf_and_zero_gradient_without_touching_others()
     np.testing.assert_array_equal(g_zeroed, g)
 
 
-def test_no_frames():
+def test_degenerate_shapes():
     v = lb.CTCLoss()(np.zeros((2, 3, 3)), [[-1], [0]], pred_lengths=[0, 0])
     np.testing.assert_array_equal(v, [0, np.inf])
+    v, g = lb.CTCLoss().value_and_grad(np.zeros((2, 0, 3)), [[-1], [0]])   # no frames at all
+    np.testing.assert_array_equal(v, [0, np.inf])
+    assert g.shape == (2, 0, 3)
+    v, g = lb.CTCLoss().value_and_grad(np.zeros((2, 3, 4)), np.zeros((2, 0)))  # no label positions
+    np.testing.assert_allclose(v, [3 * np.log(4)] * 2, rtol=1e-14)
+    v, g = lb.CTCLoss().value_and_grad(np.ones((1, 3, 1)), [[-1]])         # only the blank
+    np.testing.assert_array_equal(v, [0])
+    np.testing.assert_array_equal(g, 0)
+    v, g = lb.CTCLoss().value_and_grad(np.zeros((0, 3, 4)), np.zeros((0, 2)))  # empty batch
+    assert v.shape == (0,) and g.shape == (0, 3, 4)
 
 
 # --------------------------------------------------------------------------- numerics
