@@ -143,7 +143,7 @@ def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=Tr
 
     Both recursions run in one loop over time: beta is alpha's recursion on the lattice
     reversed in time and in states, so the batch is stacked with its reversal (``2N`` rows)
-    and every step is one set of array operations over ``(2N, S)``. States past a sample's
+    and every step is one set of array operations over all ``2N`` rows of states at once. States past a sample's
     ``S_n`` or frames past its ``T_n`` receive mass in alpha but never reach the read-out,
     and in beta they stay at ``-inf``.
     """
@@ -165,19 +165,24 @@ def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=Tr
 
     emit = log_probs[:, np.arange(N)[:, None], ext]            # (T, N, S), one gather
     rows = 2 * N if need_beta else N
-    emissions = np.empty((T, rows, S), dtype=dtype)
-    emissions[:, :N] = emit
-    skip_bias = np.where(skip, dtype.type(0), neg_inf)
+    # Every row (a sample, or a reversed sample) gets two -inf columns in front of its
+    # states, and each time step is one flat vector of rows * (S + 2) numbers: the shifts
+    # s-1 and s-2 are then plain offsets of that vector (the padding keeps rows apart), and
+    # every operation in the loop runs over one contiguous array.
+    width = S + 2
+    emissions = np.full((T, rows, width), neg_inf, dtype=dtype)
+    emissions[:, :N, 2:] = emit
+    skip_bias = np.full((rows, width), neg_inf, dtype=dtype)
+    skip_bias[:N, 2:] = np.where(skip, dtype.type(0), neg_inf)
     if need_beta:
-        emissions[:, N:] = emit[::-1, :, ::-1]
+        emissions[:, N:, 2:] = emit[::-1, :, ::-1]
         # Reversed state r = S-1-s. The reversed step r-2 -> r is the original s -> s+2,
         # allowed when skip[s+2] is, i.e. skip[S+1-r].
-        reversed_bias = np.full((N, S), neg_inf, dtype=dtype)
-        reversed_bias[:, 2:] = skip_bias[:, ::-1][:, :-2]
-        skip_bias = np.concatenate([skip_bias, reversed_bias])
+        skip_bias[N:, 4:] = skip_bias[:N, 2:][:, ::-1][:, :-2]
+    emissions = emissions.reshape(T, rows * width)
+    skip_bias = skip_bias.reshape(-1)[2:]
 
-    # Two -inf columns in front of the states make the shifts s-1 and s-2 plain views.
-    lattice = np.full((T, rows, S + 2), neg_inf, dtype=dtype)
+    lattice = np.full((T, rows, width), neg_inf, dtype=dtype)
     if T > 0:
         lattice[0, :N, 2] = emit[0, :, 0]
     if T > 0 and S > 1:
@@ -202,15 +207,19 @@ def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=Tr
 
     if T > 0:
         start_beta(0)
-    top = np.empty((rows, S), dtype=dtype)
-    total = np.empty((rows, S), dtype=dtype)
-    term = np.empty((rows, S), dtype=dtype)
-    two_back = np.empty((rows, S), dtype=dtype)
+    # A NaN would leak through the padding into the next row; only then reset the padding.
+    reset_padding = bool(np.isnan(emit).any())
+    flat = lattice.reshape(T, rows * width)
+    size = max(rows * width - 2, 0)
+    top = np.empty(size, dtype=dtype)
+    total = np.empty(size, dtype=dtype)
+    term = np.empty(size, dtype=dtype)
+    two_back = np.empty(size, dtype=dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         for step in range(1, T):
-            prev = lattice[step - 1]
-            stay, one_back = prev[:, 2:], prev[:, 1:-1]
-            np.add(prev[:, :-2], skip_bias, out=two_back)
+            prev = flat[step - 1]
+            stay, one_back = prev[2:], prev[1:-1]
+            np.add(prev[:-2], skip_bias, out=two_back)
             # log(e^a + e^b + e^c) = m + log(e^(a-m) + e^(b-m) + e^(c-m)), m = max(a, b, c)
             np.maximum(stay, one_back, out=top)
             np.maximum(top, two_back, out=top)
@@ -223,10 +232,12 @@ def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=Tr
             np.subtract(two_back, top, out=term)
             np.exp(term, out=term)
             total += term
-            new = lattice[step, :, 2:]
+            new = flat[step, 2:]
             np.log(total, out=new)
             new += top
-            new += emissions[step]
+            new += emissions[step, 2:]                     # -inf on the padding keeps it -inf
+            if reset_padding:
+                lattice[step, :, :2] = neg_inf
             if need_beta:
                 start_beta(step)
 
@@ -326,7 +337,7 @@ class CTCLoss(Loss):
 
     The backward recursion is alpha's recursion on the lattice reversed in time and
     states, so the batch and its reversal run stacked through one loop over time. A
-    value-only call pays for both (about 1.7 times the forward alone); a call that also
+    value-only call pays for both (about 1.5 times the forward alone); a call that also
     wants the gradient saves a second loop. Memory is :math:`O(T N L)`.
 
     Departures from MXNet 1.9.1, deliberate: a sample whose label cannot fit in its frames

@@ -279,10 +279,16 @@ def test_extreme_float32_activations_stay_finite():
     assert np.isfinite(v).all() and np.isfinite(g).all()
 
 
-def test_nan_in_gives_nan_out():
-    pred = np.zeros((1, 3, 3))
-    pred[0, 1, 0] = np.nan
-    assert np.isnan(lb.CTCLoss()(pred, [[0]])[0])
+def test_nan_in_gives_nan_out_for_that_sample_only():
+    pred = np.random.default_rng(14).normal(size=(3, 4, 3))
+    pred[1, 1, 0] = np.nan
+    clean = np.delete(pred, 1, axis=0)
+    label = [[0, 1], [0, -1], [1, 1]]
+    v, g = lb.CTCLoss().value_and_grad(pred, label)
+    v_clean, g_clean = lb.CTCLoss().value_and_grad(clean, [label[0], label[2]])
+    assert np.isnan(v[1])
+    np.testing.assert_array_equal(v[[0, 2]], v_clean)     # the NaN does not leak to neighbours
+    np.testing.assert_array_equal(g[[0, 2]], g_clean)
 
 
 def test_gradient_against_central_differences_with_weights_in_float64():
