@@ -8,7 +8,7 @@ The probability of :math:`y` is the sum over every such alignment,
 
 .. math::
 
-    p(y \mid x) = \sum_{\pi:\ \mathcal{B}(\pi) = y} \ \prod_{t=1}^{T} p_t(\pi_t),
+    p(y \mid x) = \sum_{\pi:\ \mathcal{B}(\pi) = y} \ \prod_{t=0}^{T-1} p_t(\pi_t),
     \qquad p_t = \mathrm{softmax}(x_t),
 
 and the loss is :math:`-\log p(y \mid x)`. The sum has exponentially many terms, but it
@@ -84,7 +84,10 @@ def _integer_array(value, arg, who):
         raise TypeError(f"{who}: {arg} is required, got None")
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{who}: {arg} must be an array of integers, got the string {value!r}")
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{who}: {arg} could not be read as an array: {exc}") from None
     if array.dtype.kind == "b" or array.dtype.kind not in "iuf":
         raise TypeError(f"{who}: {arg} must hold integers, got dtype {array.dtype}")
     if array.dtype.kind == "f":
@@ -95,7 +98,7 @@ def _integer_array(value, arg, who):
 
 
 def collapse(path, blank):
-    """Collapse an alignment: merge runs of the same class, then drop the blanks (Graves' :math:`\\mathcal{B}`).
+    r"""Collapse an alignment: merge runs of the same class, then drop the blanks (Graves' :math:`\mathcal{B}`).
 
     >>> collapse([3, 1, 1, 3, 1, 0, 0], blank=3)
     [1, 1, 0]
@@ -109,7 +112,7 @@ def collapse(path, blank):
 
 
 def extended_label(label, blank):
-    """The CTC lattice's states: ``label`` with a blank before, between and after its symbols.
+    r"""The CTC lattice's states: ``label`` with a blank before, between and after its symbols.
 
     A label of length :math:`L` gives :math:`2L + 1` states; blanks sit at the even positions.
 
@@ -573,7 +576,7 @@ def alignment_posteriors(pred, label, blank="last"):
 
 
 def best_path_decode(pred, blank="last", pred_lengths=None, layout="NTC"):
-    """Greedy (best-path) decoding: the most likely class per frame, collapsed.
+    r"""Greedy (best-path) decoding: the most likely class per frame, collapsed.
 
     The most likely alignment's collapse is not always the most likely label (several
     alignments may add up for another label), but it is the usual quick decoder.
@@ -613,7 +616,7 @@ def best_path_decode(pred, blank="last", pred_lengths=None, layout="NTC"):
 
 
 def enumerate_alignments(label, num_frames, num_classes, blank="last"):
-    """Every alignment of ``num_frames`` frames that collapses to ``label``, by brute force.
+    r"""Every alignment of ``num_frames`` frames that collapses to ``label``, by brute force.
 
     Tries all :math:`C^T` paths, so only for tiny inputs (at most a million paths). The
     chapter uses it to show that the lattice sums exactly these terms.
