@@ -179,6 +179,8 @@ def test_mxnet_documented_example():
         symbols = ["abc".index(ch) for ch in word]
         total, _ = brute_force(pred[n], symbols, blank=3)
         np.testing.assert_allclose(value[n], -np.log(total), rtol=1e-12)
+    # Gluon's NDArrays hold float32 labels: integer-valued floats are accepted.
+    np.testing.assert_array_equal(lb.CTCLoss()(pred, label.astype(np.float32)), value)
     # The same with Gluon's TNC layout and label lengths instead of padding.
     value_tnc = lb.CTCLoss(layout="TNC")(pred.transpose(1, 0, 2), np.maximum(label, 0),
                                          label_lengths=[2, 3, 4])
