@@ -410,7 +410,7 @@ class CTCLoss(Loss):
             raise self._error(f"pred must have 3 axes (layout {self._layout}), "
                               f"got shape {shape_str(pred)}")
         activations = pred if self._layout == "TNC" else pred.transpose(1, 0, 2)
-        # C order matters: the backward scatters into a flat view of this layout.
+        # (T, N, C) in C order: the gather of the lattice emissions reads it frame by frame.
         activations = np.ascontiguousarray(activations)
         T, N, C = activations.shape
         if C == 0:
