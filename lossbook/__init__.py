@@ -33,12 +33,14 @@ from .information import cross_entropy
 from .information import kl_divergence
 from .information import js_divergence
 from .information import mutual_information
+from .sequence import CTCLoss
 from .embedding import TripletLoss
 from .embedding import CosineEmbeddingLoss
 from .embedding import MarginRankingLoss
 from .embedding import ContrastiveLoss
 from . import gradcheck
 from . import registry
+from . import sequence
 
 __all__ = [
     "Loss",
@@ -66,10 +68,12 @@ __all__ = [
     "kl_divergence",
     "js_divergence",
     "mutual_information",
+    "CTCLoss",
     "TripletLoss",
     "CosineEmbeddingLoss",
     "MarginRankingLoss",
     "ContrastiveLoss",
     "gradcheck",
     "registry",
+    "sequence",
 ]
