@@ -61,7 +61,7 @@ CHECK_PAGE = r"""
                               width: i.naturalWidth})),
     views: views.length,
     widgets: main.querySelectorAll('.jupyter-widgets').length,
-    sliders: main.querySelectorAll('.widget-slider').length,
+    controls: main.querySelectorAll('.widget-dropdown, .widget-slider, .widget-checkbox').length,
     widgetImages: main.querySelectorAll('.widget-output img, .jp-OutputArea img').length,
   };
 })()
@@ -214,6 +214,6 @@ def test_chapter_renders_offline(browser, html_dir, notebook):
     assert not broken, f"images not loaded: {broken}"
 
     assert report["views"] > 0, "the chapter shows no widget"
-    assert report["widgets"] > 0 and report["sliders"] > 0, "saved widget state was not rendered"
+    assert report["widgets"] > 0 and report["controls"] > 0, "saved widget state was not rendered"
     assert report["widgetImages"] > 0, "the explorer's figure was not rendered from saved state"
     assert screenshot.stat().st_size > 10_000
