@@ -4,12 +4,20 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lossbook-installed
 
+# The scripts that show saved widget state in the built pages, fetched from the npm
+# registry at set-up into a build-only folder (never committed; _config.yml serves them).
+# The folder is not called _static: Jupyter Book 1 would add every .js in it to every page.
+WIDGET_ASSETS := _build/widget-assets
+HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
+REQUIREJS := requirejs@2.3.8
+ASSETS_STAMP := $(WIDGET_ASSETS)/.fetched
+
 # The checkout's own lossbook comes first, also inside notebook kernels.
 export PYTHONPATH := $(CURDIR)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv book test lab bench notebooks clean
+.PHONY: venv assets book test lab bench notebooks clean
 
 venv: $(STAMP)
 
@@ -18,11 +26,27 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-book: $(STAMP)
-	rm -rf _build/html _build/.doctrees
+assets: $(ASSETS_STAMP)
+
+$(ASSETS_STAMP): Makefile
+	rm -rf $(WIDGET_ASSETS) && mkdir -p $(WIDGET_ASSETS)/npm
+	cd $(WIDGET_ASSETS)/npm && npm pack --silent $(HTML_MANAGER) $(REQUIREJS) >/dev/null
+	cd $(WIDGET_ASSETS)/npm && for t in *.tgz; do mkdir -p "$${t%.tgz}" && tar xzf "$$t" -C "$${t%.tgz}"; done
+	cp $(WIDGET_ASSETS)/npm/jupyter-widgets-html-manager-*/package/dist/embed-amd.js \
+	   $(WIDGET_ASSETS)/npm/jupyter-widgets-html-manager-*/package/dist/*.woff* \
+	   $(WIDGET_ASSETS)/npm/jupyter-widgets-html-manager-*/package/dist/*.ttf \
+	   $(WIDGET_ASSETS)/npm/jupyter-widgets-html-manager-*/package/dist/*.eot \
+	   $(WIDGET_ASSETS)/npm/jupyter-widgets-html-manager-*/package/dist/*.svg \
+	   $(WIDGET_ASSETS)/npm/requirejs-*/package/require.js $(WIDGET_ASSETS)/
+	rm -rf $(WIDGET_ASSETS)/npm
+	touch $@
+
+# A clean build (-W misses warnings of an incremental build), outputs stored, nothing executed.
+book: $(STAMP) $(ASSETS_STAMP)
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(VENV)/bin/jupyter-book build . --path-output . -W --keep-going
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS_STAMP)
 	$(PY) -m pytest
 
 lab: $(STAMP)
@@ -31,8 +55,12 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+# Re-execute every chapter in place; widget state is stored with the outputs
+# (nbclient's store_widget_state), so the built pages can show the widgets.
 notebooks: $(STAMP)
-	for nb in book/*.ipynb; do $(VENV)/bin/jupyter execute --inplace "$$nb" || exit 1; done
+	for nb in book/*.ipynb; do \
+	  $(VENV)/bin/jupyter execute --inplace --NotebookClient.store_widget_state=True "$$nb" || exit 1; \
+	done
 
 clean:
 	rm -rf _build

@@ -1,0 +1,65 @@
+"""The book builds from a clean _build with -W --keep-going, and that build is strict.
+
+The last test proves the strictness: a copy of the book with a broken cross-reference
+and a notebook left out of the table of contents must fail to build.
+"""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from conftest import ROOT, chapters
+
+
+def test_book_builds_without_warnings(built_book):
+    log = built_book.stdout + built_book.stderr
+    assert built_book.returncode == 0, "make book failed:\n" + log[-6000:]
+    assert "build succeeded" in log
+    assert "WARNING" not in log, log[-6000:]
+
+
+def test_every_chapter_is_in_the_toc_and_built(html_dir):
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = [entry["file"] for entry in toc["chapters"]]
+    on_disk = [f"book/{path.stem}" for path in chapters()]
+    assert listed == on_disk, "_toc.yml and book/*.ipynb disagree"
+    for name in on_disk + [toc["root"]]:
+        assert (html_dir / f"{name}.html").is_file(), name
+
+
+def test_notebooks_store_outputs_and_widget_state():
+    for path in chapters():
+        nb = nbformat.read(path, as_version=4)
+        code = [cell for cell in nb.cells if cell.cell_type == "code"]
+        assert all(cell.get("execution_count") for cell in code), f"{path.name} is not executed"
+        state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+        assert state.get("state"), f"{path.name} stores no widget state (run `make notebooks`)"
+        for cell in code:
+            shows_widget = any("application/vnd.jupyter.widget-view+json" in out.get("data", {})
+                               for out in cell.outputs)
+            if shows_widget:
+                assert "nbval-ignore-output" in cell.metadata.get("tags", []), \
+                    f"{path.name}: a widget cell must be tagged nbval-ignore-output"
+
+
+def test_a_broken_reference_or_a_stray_notebook_fails_the_build(tmp_path):
+    shutil.copy(ROOT / "_config.yml", tmp_path)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/index\n")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "index.md").write_text("# Index\n\nSee {ref}`no-such-label`.\n")
+    stray = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Stray")])
+    nbformat.write(stray, tmp_path / "book" / "stray.ipynb")
+    # The static path of the real config points at the fetched widget scripts.
+    widget_assets = tmp_path / "_build" / "widget-assets"
+    widget_assets.mkdir(parents=True)
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(tmp_path), "--path-output", str(tmp_path),
+         "-W", "--keep-going"], capture_output=True, text=True)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log[-3000:]
+    assert "no-such-label" in log
+    assert "stray" in log
