@@ -245,7 +245,9 @@ class HingeLoss(_MarginLoss):
 
     def _kernel(self, pred, label):
         slack = self._margin - pred * label
-        return np.maximum(slack, 0), -label * (slack > 0)
+        derivative = -label * (slack > 0)
+        derivative += 0.0                      # -0.0 (inactive, label 1) reads as 0.0
+        return np.maximum(slack, 0), derivative
 
 
 register(Record(
