@@ -49,7 +49,9 @@ book: $(STAMP) $(ASSETS_STAMP)
 test: $(STAMP) $(ASSETS_STAMP)
 	$(PY) -m pytest
 
+# JupyterLab is only for reading interactively, so it is installed on first use.
 lab: $(STAMP)
+	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install --quiet --disable-pip-version-check jupyterlab
 	$(VENV)/bin/jupyter lab book/
 
 bench: $(STAMP)
