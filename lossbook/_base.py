@@ -19,11 +19,39 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Loss", "ElementwiseLoss", "blockwise", "elementwise_backward"]
+__all__ = ["Loss", "ElementwiseLoss", "blockwise", "elementwise_backward", "Workspace",
+           "NO_WORK"]
 
 # Large inputs are processed in blocks of about this many elements, so that a kernel's
 # temporaries stay in the CPU cache instead of streaming through main memory.
 BLOCK = 1 << 16
+
+
+class Workspace:
+    """Scratch arrays for a kernel that runs block by block, allocated once per call.
+
+    ``work[i]`` is the i-th scratch array with the current block's shape (``None`` from
+    :data:`NO_WORK`, so that ``np.exp(x, out=work[0])`` allocates when there is no
+    workspace). A kernel may return scratch arrays; they are overwritten by the next block.
+    """
+
+    def __init__(self, rows, count, dtype):
+        self._rows, self._count, self._dtype = rows, count, dtype
+        self._arrays = []
+        self.block_rows = rows
+
+    def __getitem__(self, i):
+        while len(self._arrays) <= i:
+            self._arrays.append(np.empty((self._rows, self._count), dtype=self._dtype))
+        return self._arrays[i][:self.block_rows]
+
+
+class _NoWork:
+    def __getitem__(self, i):
+        return None
+
+
+NO_WORK = _NoWork()
 
 
 def _is_number(value):
@@ -241,6 +269,9 @@ class Loss:
     def _run(self, args, kwargs, need_grad, out_grad=None):
         bound = self._bind(args, kwargs)
         sample_weight = bound.pop("sample_weight", None)
+        fused = self._fused(**bound)
+        if fused is not None:
+            return self._run_fused(*fused, sample_weight, need_grad, out_grad)
         loss_el, backward = self._forward(**bound)
         axis = self._loss_batch_axis(loss_el)
         shape = loss_el.shape
@@ -251,7 +282,7 @@ class Loss:
         if self._reduction == "mean" and count:
             scale /= count
 
-        weights = self._sample_weight(sample_weight, loss_el)
+        weights = self._sample_weight(sample_weight, loss_el.shape, loss_el.dtype, axis)
         weighted = loss_el if weights is None else loss_el * weights
         if others:
             out = np.add.reduce(weighted, axis=others)
@@ -275,11 +306,70 @@ class Loss:
             return out, grads[0]
         return out, tuple(grads)
 
-    def _sample_weight(self, sample_weight, loss_el):
+    def _fused(self, **bound):
+        """The blocked fast path's inputs, or None (the default) for the generic path.
+
+        A loss whose per-element loss has the shape of its one differentiable input, whose
+        derivative is taken element by element and whose batch axis is axis 0 may return
+        ``(kernel, arrays)``: its validated inputs, all of one shape with ``arrays[0]`` the
+        differentiable one, and ``kernel(*blocks, work=...) -> (loss, dloss)`` as in
+        :meth:`ElementwiseLoss._kernel` (``work`` is a :class:`Workspace`). :meth:`_run_fused` then gives the same results as
+        ``_forward`` followed by the generic path.
+        """
+        return None
+
+    def _run_fused(self, kernel, arrays, sample_weight, need_grad, out_grad):
+        """:meth:`_run` for a ``_fused`` loss: the kernel, weighting, mean and chain rule per block.
+
+        Blocks of whole samples (about ``BLOCK`` elements) go through every step while they
+        are in cache: the kernel, ``sample_weight``, the sum over the sample and the scaled
+        derivative, written straight into the gradient. Neither the per-element loss nor the
+        unscaled derivative is ever stored for the whole batch. The operations and their
+        order per element are those of the generic path, so the results are the same.
+        """
+        first = arrays[0]
+        shape, dtype = first.shape, first.dtype
+        batch = shape[0]
+        count = int(np.prod(shape[1:]))
+        scale = 1.0 if self._weight is None else self._weight
+        if self._reduction == "mean" and count:
+            scale /= count
+        weights = self._sample_weight(sample_weight, shape, dtype, 0)
+        head = self._out_grad(out_grad, batch, dtype) if need_grad else None
+        if weights is not None:
+            weights = np.broadcast_to(weights, shape)
+        flat = [a.reshape(batch, count) for a in arrays]
+        out = np.empty(batch, dtype=dtype)
+        grad = np.empty((batch, count), dtype=dtype) if need_grad else None
+        rows = min(max(1, BLOCK // max(count, 1)), max(batch, 1))
+        work = Workspace(rows, count, dtype)
+        for start in range(0, batch, rows):
+            stop = min(start + rows, batch)
+            work.block_rows = stop - start
+            loss, dloss = kernel(*(a[start:stop] for a in flat), work=work)
+            loss = loss.astype(dtype, copy=False)
+            w = None if weights is None else weights[start:stop].reshape(stop - start, count)
+            if w is not None:
+                loss = loss * w
+            np.add.reduce(loss, axis=1, out=out[start:stop])
+            if need_grad:
+                if head is None:
+                    g_el = scale if w is None else w * scale
+                else:
+                    g_el = head[start:stop, None] * scale
+                    if w is not None:
+                        g_el = g_el * w
+                np.multiply(dloss.astype(dtype, copy=False), g_el, out=grad[start:stop])
+        out *= scale
+        return out, None if grad is None else grad.reshape(shape)
+
+    def _sample_weight(self, sample_weight, target, dtype, axis):
+        """sample_weight as ``dtype``, broadcastable to the loss shape ``target`` (batch on ``axis``)."""
         if sample_weight is None:
             return None
         weights = self._numeric(sample_weight, "sample_weight")
-        target = loss_el.shape
+        target = tuple(target)
+        ndim = len(target)
         # Gluon documents sample_weight of shape (batch, 1) for losses that return one value
         # per sample; trailing singleton axes beyond the loss's own are dropped for those.
         if weights.ndim > len(target) and all(n == 1 for n in weights.shape[len(target):]):
@@ -290,14 +380,14 @@ class Loss:
             fits = False
         if not fits:
             hint = ""
-            if loss_el.ndim > 1:
-                per_sample = [1] * loss_el.ndim
-                per_sample[self._loss_batch_axis(loss_el)] = target[self._loss_batch_axis(loss_el)]
+            if ndim > 1:
+                per_sample = [1] * ndim
+                per_sample[axis] = target[axis]
                 hint = f"; for one weight per sample use shape {tuple(per_sample)}"
             raise self._error(
                 f"sample_weight of shape {shape_str(weights)} does not broadcast to the "
                 f"per-element loss of shape {target}{hint}")
-        return weights.astype(loss_el.dtype, copy=False)
+        return weights.astype(dtype, copy=False)
 
     def _out_grad(self, out_grad, batch, dtype):
         if out_grad is None:
@@ -358,8 +448,9 @@ def blockwise(kernel, arrays, axis=0, block=None):
 class ElementwiseLoss(Loss):
     r"""A loss of ``(pred, label)`` applied element by element.
 
-    Subclasses write ``_kernel(pred, label) -> (loss, dloss_dpred)`` on arrays of one shape
-    (value and derivative side by side, sharing intermediates) and, where the label has a
+    Subclasses write ``_kernel(pred, label, work=NO_WORK) -> (loss, dloss_dpred)`` on arrays
+    of one shape (value and derivative side by side, sharing intermediates; a kernel may put
+    its temporaries in the scratch arrays ``work[i]`` with ``out=``) and, where the label has a
     domain, ``_check_label(label)``. This class validates, runs the kernel block by block
     and hands the derivative to the base class's chain rule.
     """
@@ -378,6 +469,15 @@ class ElementwiseLoss(Loss):
         self._check_label(label)
         return pred, label
 
+    def _fused(self, pred, label):
+        try:
+            ndim = np.ndim(pred)
+        except (TypeError, ValueError):
+            return None                              # _forward reports it
+        if ndim == 0 or self._batch_axis % ndim:
+            return None
+        return self._kernel, self._prepare(pred, label)
+
     def _forward(self, pred, label):
         pred, label = self._prepare(pred, label)
         shape = pred.shape
@@ -388,5 +488,5 @@ class ElementwiseLoss(Loss):
         return (loss.reshape(shape).astype(pred.dtype, copy=False),
                 elementwise_backward(derivative.reshape(shape).astype(pred.dtype, copy=False)))
 
-    def _kernel(self, pred, label):  # pragma: no cover - abstract
+    def _kernel(self, pred, label, work=NO_WORK):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -94,7 +94,7 @@ def softmax(x, axis=-1):
     return e
 
 
-def binary_logistic(logits, target):
+def binary_logistic(logits, target, work=None):
     r"""Per-element binary cross-entropy on logits and its derivative, sharing one exponential.
 
     .. math::
@@ -105,6 +105,9 @@ def binary_logistic(logits, target):
     which equals :math:`-z \log\sigma(x) - (1 - z)\log(1 - \sigma(x))` but never
     overflows. Both SigmoidBinaryCrossEntropyLoss and LogisticLoss use it.
 
+    ``work``: optional scratch arrays of the inputs' shape (``work[i]``, see
+    ``lossbook._base.Workspace``); the results are then scratch arrays too.
+
     Returns
     -------
     (loss, dloss) : arrays of the broadcast shape of ``logits`` and ``target``.
@@ -113,10 +116,23 @@ def binary_logistic(logits, target):
     >>> float(loss[0]) == float(np.log(2)), float(d[0])
     (True, -0.5)
     """
-    e = np.exp(-np.abs(logits))          # in (0, 1]: cannot overflow
-    loss = np.maximum(logits, 0) - logits * target + np.log1p(e)
+    if work is None or work[0] is None:                 # no scratch space: allocate
+        shape = np.broadcast_shapes(np.shape(logits), np.shape(target))
+        dtype = np.result_type(logits, target)
+        dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+        work = [np.empty(shape, dtype) for _ in range(4)]
+    e = np.abs(logits, out=work[0])
+    np.negative(e, out=e)
+    np.exp(e, out=e)                     # exp(-|x|) in (0, 1]: cannot overflow
+    loss = np.maximum(logits, 0, out=work[1])
+    tmp = np.multiply(logits, target, out=work[2])
+    loss -= tmp
+    loss += np.log1p(e, out=tmp)
     # sigma(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0; max(e, x >= 0) picks the numerator
     # without a branch (np.where is slow on random masks) and without cancellation.
-    prob = np.maximum(e, logits >= 0) / (1 + e)
+    prob = np.greater_equal(logits, 0, out=work[2])
+    np.maximum(e, prob, out=prob)
+    den = np.add(e, 1, out=work[3])
+    prob /= den
     prob -= target
     return loss, prob

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from ._base import ElementwiseLoss, Loss, blockwise, elementwise_backward
+from ._base import NO_WORK, ElementwiseLoss, Loss, blockwise, elementwise_backward
 from ._math import binary_logistic
 from .registry import Param, Record, away_from, elementwise_plot_inputs, register
 
@@ -80,6 +80,21 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
 
     def _params(self):
         return {"from_sigmoid": self._from_sigmoid, **super()._params()}
+
+    def _fused(self, pred, label, pos_weight):
+        # logits without pos_weight: the blocked path of the base class, binary_logistic per block
+        if self._from_sigmoid or pos_weight is not None:
+            return None
+        try:
+            ndim = np.ndim(pred)
+        except (TypeError, ValueError):
+            return None                              # _forward reports it
+        if ndim == 0 or self._batch_axis % ndim:
+            return None
+        pred = self._pred_input(pred)
+        label = self._like(label, pred, "label")
+        self._check_range(label, "label", 0, 1)
+        return binary_logistic, (pred, label)
 
     def _forward(self, pred, label, pos_weight):
         pred = self._pred_input(pred)
@@ -185,10 +200,10 @@ class LogisticLoss(ElementwiseLoss):
         low = -1 if self._label_format == "signed" else 0
         self._check_range(label, "label", low, 1, f" (label_format={self._label_format!r})")
 
-    def _kernel(self, pred, label):
+    def _kernel(self, pred, label, work=NO_WORK):
         if self._label_format == "signed":
             label = (label + 1) / 2
-        return binary_logistic(pred, label)
+        return binary_logistic(pred, label, work)
 
 
 def _logistic_sample(rng, config, batch_axis, dtype):
@@ -243,7 +258,7 @@ class HingeLoss(_MarginLoss):
     array([1.75])
     """
 
-    def _kernel(self, pred, label):
+    def _kernel(self, pred, label, work=NO_WORK):
         slack = self._margin - pred * label
         derivative = -label * (slack > 0)
         derivative += 0.0                      # -0.0 (inactive, label 1) reads as 0.0
@@ -271,7 +286,7 @@ class SquaredHingeLoss(_MarginLoss):
     array([4.625])
     """
 
-    def _kernel(self, pred, label):
+    def _kernel(self, pred, label, work=NO_WORK):
         slack = np.maximum(self._margin - pred * label, 0)
         return np.square(slack), -2 * label * slack
 
@@ -331,7 +346,7 @@ class SigmoidFocalLoss(ElementwiseLoss):
     def _check_label(self, label):
         self._check_range(label, "label", 0, 1)
 
-    def _kernel(self, pred, label):
+    def _kernel(self, pred, label, work=NO_WORK):
         gamma = self._gamma
         ce, dce = binary_logistic(pred, label)                    # dce = p - z
         prob = dce + label

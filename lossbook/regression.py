@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._base import ElementwiseLoss, Loss, elementwise_backward
+from ._base import NO_WORK, ElementwiseLoss, Loss, elementwise_backward
 from .registry import Param, Record, away_from, elementwise_plot_inputs, register
 
 __all__ = ["L2Loss", "L1Loss", "HuberLoss", "PoissonNLLLoss", "LogCoshLoss", "QuantileLoss",
@@ -59,9 +59,9 @@ class L2Loss(ElementwiseLoss):
     def __init__(self, weight=1.0, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def _kernel(self, pred, label):
-        diff = pred - label
-        loss = np.square(diff)
+    def _kernel(self, pred, label, work=NO_WORK):
+        diff = np.subtract(pred, label, out=work[0])
+        loss = np.square(diff, out=work[1])
         loss *= 0.5
         return loss, diff
 
@@ -92,9 +92,10 @@ class L1Loss(ElementwiseLoss):
     def __init__(self, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def _kernel(self, pred, label):
-        diff = pred - label
-        return np.abs(diff), np.sign(diff, out=diff)
+    def _kernel(self, pred, label, work=NO_WORK):
+        diff = np.subtract(pred, label, out=work[0])
+        # not np.sign(diff, out=diff): numpy's in-place sign takes a slow branchy loop
+        return np.abs(diff, out=work[1]), np.sign(diff, out=work[2])
 
 
 register(Record(
@@ -137,13 +138,14 @@ class HuberLoss(ElementwiseLoss):
     def _params(self):
         return {"rho": self._rho, **super()._params()}
 
-    def _kernel(self, pred, label):
+    def _kernel(self, pred, label, work=NO_WORK):
         # With c = clip(d, -rho, rho): c (d - c/2) / rho is d^2 / (2 rho) inside the band and
         # |d| - rho/2 outside it, and c / rho is the slope; no branch is needed.
-        diff = pred - label
-        clipped = np.clip(diff, -self._rho, self._rho)
+        diff = np.subtract(pred, label, out=work[0])
+        clipped = np.clip(diff, -self._rho, self._rho, out=work[1])
         inv_rho = 1 / self._rho
-        loss = diff - 0.5 * clipped
+        loss = np.multiply(clipped, 0.5, out=work[2])
+        np.subtract(diff, loss, out=loss)
         loss *= clipped
         loss *= inv_rho
         clipped *= inv_rho

@@ -1,0 +1,71 @@
+"""The blocked fast path (Loss._run_fused) gives the results of the generic path.
+
+The inputs are large enough to be cut into several blocks, with a short last block, so
+that slicing of inputs, sample_weight, out_grad and the gradient across blocks is tested.
+"""
+import numpy as np
+import pytest
+
+import lossbook as lb
+from lossbook import _base
+
+LOSSES = [lb.L1Loss(), lb.L2Loss(weight=0.5), lb.HuberLoss(rho=0.7), lb.SigmoidBCELoss(),
+          lb.LogisticLoss(label_format="binary"), lb.HingeLoss(), lb.SquaredHingeLoss(),
+          lb.SigmoidFocalLoss()]
+
+
+def _inputs(loss, shape, dtype, rng):
+    pred = rng.normal(scale=3.0, size=shape).astype(dtype)
+    if isinstance(loss, (lb.HingeLoss, lb.SquaredHingeLoss)):
+        label = np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0).astype(dtype)
+    elif isinstance(loss, (lb.SigmoidBCELoss, lb.LogisticLoss, lb.SigmoidFocalLoss)):
+        label = (rng.uniform(size=shape) < 0.5).astype(dtype)
+    else:
+        label = rng.normal(size=shape).astype(dtype)
+    return pred, label
+
+
+def _generic(loss, *args, **kwargs):
+    """value_and_grad with the fast path switched off for this call."""
+    loss._fused = lambda **bound: None
+    try:
+        return loss.value_and_grad(*args, **kwargs)
+    finally:
+        del loss._fused
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+@pytest.mark.parametrize("shape", [(1001, 97), (67, 31, 37)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_path_matches_generic_path(loss, shape, dtype, monkeypatch):
+    monkeypatch.setattr(_base, "BLOCK", 4096)             # several blocks, a short last one
+    rng = np.random.default_rng(7)
+    pred, label = _inputs(loss, shape, dtype, rng)
+    per_sample = (shape[0],) + (1,) * (len(shape) - 1)
+    weights = [None, rng.uniform(size=per_sample), rng.uniform(size=shape[1:]),
+               rng.uniform(size=shape)]
+    heads = [None, rng.normal(size=shape[0]), 2.5]
+    for sample_weight in weights:
+        for out_grad in heads:
+            out, grad = loss.value_and_grad(pred, label, sample_weight, out_grad=out_grad)
+            ref_out, ref_grad = _generic(loss, pred, label, sample_weight, out_grad=out_grad)
+            assert out.dtype == ref_out.dtype == dtype and grad.dtype == dtype
+            assert out.shape == ref_out.shape and grad.shape == ref_grad.shape == shape
+            tol = 1e-6 if dtype == np.float32 else 1e-13
+            np.testing.assert_allclose(out, ref_out, rtol=tol, atol=tol)
+            np.testing.assert_allclose(grad, ref_grad, rtol=tol, atol=tol)
+            np.testing.assert_allclose(loss(pred, label, sample_weight), out, rtol=tol, atol=tol)
+
+
+def test_fused_path_is_not_used_for_another_batch_axis():
+    loss = lb.L2Loss(batch_axis=1)
+    rng = np.random.default_rng(0)
+    pred, label = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    out, grad = loss.value_and_grad(pred, label)
+    np.testing.assert_allclose(out, 0.5 * np.mean((pred - label) ** 2, axis=0))
+    np.testing.assert_allclose(grad, (pred - label) / 3)
+
+
+def test_fused_path_empty_batch():
+    out, grad = lb.L1Loss().value_and_grad(np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32))
+    assert out.shape == (0,) and grad.shape == (0, 4) and grad.dtype == np.float32
