@@ -309,16 +309,20 @@ class Loss:
     def _fused(self, **bound):
         """The blocked fast path's inputs, or None (the default) for the generic path.
 
-        A loss whose per-element loss has the shape of its one differentiable input, whose
-        derivative is taken element by element and whose batch axis is axis 0 may return
-        ``(kernel, arrays)``: its validated inputs, all of one shape with ``arrays[0]`` the
-        differentiable one, and ``kernel(*blocks, work=...) -> (loss, dloss)`` as in
-        :meth:`ElementwiseLoss._kernel` (``work`` is a :class:`Workspace`). :meth:`_run_fused` then gives the same results as
-        ``_forward`` followed by the generic path.
+        A loss with one differentiable input ``arrays[0]`` whose batch axis is axis 0 and
+        whose per-element loss either has that input's shape (the derivative taken element
+        by element) or one value per sample, shape ``loss_shape == (batch, 1)`` (the
+        derivative of the sample's value with respect to the sample's inputs) may return
+        ``(kernel, arrays, loss_shape)``: its validated inputs (``None`` passes through;
+        every other array has the batch on axis 0) and ``kernel(*blocks, work=...) ->
+        (loss, dloss)`` as in :meth:`ElementwiseLoss._kernel` (``work`` is a
+        :class:`Workspace`); ``loss_shape`` None means ``arrays[0].shape``.
+        :meth:`_run_fused` then gives the same results as ``_forward`` followed by the
+        generic path.
         """
         return None
 
-    def _run_fused(self, kernel, arrays, sample_weight, need_grad, out_grad):
+    def _run_fused(self, kernel, arrays, loss_shape, sample_weight, need_grad, out_grad):
         """:meth:`_run` for a ``_fused`` loss: the kernel, weighting, mean and chain rule per block.
 
         Blocks of whole samples (about ``BLOCK`` elements) go through every step while they
@@ -329,24 +333,27 @@ class Loss:
         """
         first = arrays[0]
         shape, dtype = first.shape, first.dtype
+        loss_shape = shape if loss_shape is None else tuple(loss_shape)
         batch = shape[0]
-        count = int(np.prod(shape[1:]))
+        size = int(np.prod(shape[1:]))                         # input elements per sample
+        count = int(np.prod(loss_shape[1:]))                   # loss elements per sample
         scale = 1.0 if self._weight is None else self._weight
         if self._reduction == "mean" and count:
             scale /= count
-        weights = self._sample_weight(sample_weight, shape, dtype, 0)
+        weights = self._sample_weight(sample_weight, loss_shape, dtype, 0)
         head = self._out_grad(out_grad, batch, dtype) if need_grad else None
         if weights is not None:
-            weights = np.broadcast_to(weights, shape)
-        flat = [a.reshape(batch, count) for a in arrays]
+            weights = np.broadcast_to(weights, loss_shape)
+        flat = [None if a is None else a.reshape(batch, int(np.prod(a.shape[1:])))
+                for a in arrays]
         out = np.empty(batch, dtype=dtype)
-        grad = np.empty((batch, count), dtype=dtype) if need_grad else None
-        rows = min(max(1, BLOCK // max(count, 1)), max(batch, 1))
-        work = Workspace(rows, count, dtype)
+        grad = np.empty((batch, size), dtype=dtype) if need_grad else None
+        rows = min(max(1, BLOCK // max(size, 1)), max(batch, 1))
+        work = Workspace(rows, size, dtype)
         for start in range(0, batch, rows):
             stop = min(start + rows, batch)
             work.block_rows = stop - start
-            loss, dloss = kernel(*(a[start:stop] for a in flat), work=work)
+            loss, dloss = kernel(*(None if a is None else a[start:stop] for a in flat), work=work)
             loss = loss.astype(dtype, copy=False)
             w = None if weights is None else weights[start:stop].reshape(stop - start, count)
             if w is not None:
@@ -476,7 +483,7 @@ class ElementwiseLoss(Loss):
             return None                              # _forward reports it
         if ndim == 0 or self._batch_axis % ndim:
             return None
-        return self._kernel, self._prepare(pred, label)
+        return self._kernel, self._prepare(pred, label), None
 
     def _forward(self, pred, label):
         pred, label = self._prepare(pred, label)

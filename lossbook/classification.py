@@ -94,7 +94,7 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
         pred = self._pred_input(pred)
         label = self._like(label, pred, "label")
         self._check_range(label, "label", 0, 1)
-        return binary_logistic, (pred, label)
+        return binary_logistic, (pred, label), None
 
     def _forward(self, pred, label, pos_weight):
         pred = self._pred_input(pred)
@@ -478,7 +478,33 @@ class SoftmaxCrossEntropyLoss(Loss):
         shape[axis] = num_classes
         return self._class_weight.astype(dtype, copy=False).reshape(shape)
 
+    def _fused(self, pred, label):
+        # 2-D scores (batch, classes) through the blocked path of the base class; NLLLoss and
+        # MulticlassHingeLoss have forwards of their own and take the generic path
+        if type(self)._forward is not SoftmaxCrossEntropyLoss._forward:
+            return None
+        try:
+            ndim = np.ndim(pred)
+        except (TypeError, ValueError):
+            return None                              # _forward reports it
+        if ndim != 2 or self._batch_axis % 2 != 0 or self._axis % 2 != 1:
+            return None
+        pred, label, keep, axis, class_w = self._inputs(pred, label)
+
+        def kernel(pred, label, keep, work):
+            return self._kernel(pred, label, keep, axis, class_w, work)
+        return kernel, (pred, label, keep), (pred.shape[0], 1)
+
     def _forward(self, pred, label):
+        pred, label, keep, axis, class_w = self._inputs(pred, label)
+
+        def kernel(pred, label, keep):
+            return self._kernel(pred, label, keep, axis, class_w)
+        loss, grad = blockwise(kernel, [pred, label, keep], axis=self._batch_axis % pred.ndim)
+        return loss, elementwise_backward(grad)
+
+    def _inputs(self, pred, label):
+        """Validated (pred, label, keep, class axis, class weights shaped for it)."""
         pred = self._pred_input(pred)
         axis = self._class_axis(pred)
         num_classes = pred.shape[axis]
@@ -496,13 +522,9 @@ class SoftmaxCrossEntropyLoss(Loss):
         else:
             label = self._like(label, pred, "label")
             self._check_range(label, "label", 0, 1, " (probabilities, since sparse_label=False)")
+        return pred, label, keep, axis, class_w
 
-        def kernel(pred, label, keep):
-            return self._kernel(pred, label, keep, axis, class_w)
-        loss, grad = blockwise(kernel, [pred, label, keep], axis=self._batch_axis % pred.ndim)
-        return loss, elementwise_backward(grad)
-
-    def _kernel(self, pred, label, keep, axis, class_w):
+    def _kernel(self, pred, label, keep, axis, class_w, work=NO_WORK):
         """Per-position loss (class axis kept, size 1) and its gradient for one block.
 
         With the target t (one-hot at the label, smoothed, weighted), the loss is
@@ -514,8 +536,8 @@ class SoftmaxCrossEntropyLoss(Loss):
         if self._from_logits:
             log_p, prob = pred, None
         else:
-            shifted = pred - np.max(pred, axis=axis, keepdims=True)
-            prob = np.exp(shifted)
+            shifted = np.subtract(pred, np.max(pred, axis=axis, keepdims=True), out=work[0])
+            prob = np.exp(shifted, out=work[1])
             sum_exp = np.sum(prob, axis=axis, keepdims=True)
             log_z = np.log(sum_exp)
             prob /= sum_exp                                    # softmax
@@ -539,10 +561,26 @@ class SoftmaxCrossEntropyLoss(Loss):
         hot = 1 - eps                                          # target mass at the label
         if class_w is not None:
             hot = hot * self._class_weight.astype(pred.dtype)[index]
-        if log_p is not None:
-            picked = np.take_along_axis(log_p, index, axis)
+        if pred.ndim == 2 and axis == 1:
+            # (batch, classes): the label's column by plain indexing (take/put_along_axis
+            # build the same index with more overhead per block)
+            at = (np.arange(pred.shape[0]), index[:, 0])
+
+            def take(a):
+                return a[at][:, None]
+
+            def put(a, values):
+                a[at] = values[:, 0]
         else:
-            picked = np.take_along_axis(shifted, index, axis) - log_z
+            def take(a):
+                return np.take_along_axis(a, index, axis)
+
+            def put(a, values):
+                np.put_along_axis(a, index, values, axis)
+        if log_p is not None:
+            picked = take(log_p)
+        else:
+            picked = take(shifted) - log_z
         loss = -hot * picked
         smooth = None
         if eps:
@@ -558,7 +596,7 @@ class SoftmaxCrossEntropyLoss(Loss):
             grad = prob if np.isscalar(total) and total == 1 else prob * total
         if smooth is not None:
             grad -= smooth
-        np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis) - hot, axis)
+        put(grad, take(grad) - hot)
         if keep is not None:
             loss *= keep
             grad *= keep
