@@ -231,6 +231,11 @@ class Loss:
 
     def _check_range(self, array, arg, low=None, high=None, what=""):
         """Raise unless low <= array <= high (NaN passes through: NaN in, NaN out)."""
+        # fmin/fmax skip NaN: one fast pass each finds whether anything is out of range
+        if array.size == 0 or (
+                (low is None or not np.fmin.reduce(array, axis=None) < low)
+                and (high is None or not np.fmax.reduce(array, axis=None) > high)):
+            return
         bad = np.zeros(array.shape, dtype=bool)
         if low is not None:
             bad |= array < low

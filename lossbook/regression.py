@@ -147,8 +147,9 @@ class HuberLoss(ElementwiseLoss):
         loss = np.multiply(clipped, 0.5, out=work[2])
         np.subtract(diff, loss, out=loss)
         loss *= clipped
-        loss *= inv_rho
-        clipped *= inv_rho
+        if inv_rho != 1:                               # (x * 1.0 is x: skip two passes)
+            loss *= inv_rho
+            clipped *= inv_rho
         return loss, clipped
 
 
