@@ -69,3 +69,46 @@ def test_fused_path_is_not_used_for_another_batch_axis():
 def test_fused_path_empty_batch():
     out, grad = lb.L1Loss().value_and_grad(np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32))
     assert out.shape == (0,) and grad.shape == (0, 4) and grad.dtype == np.float32
+
+
+SOFTMAX = [lb.SoftmaxCELoss(), lb.SoftmaxCELoss(weight=2.0, label_smoothing=0.1),
+           lb.SoftmaxCELoss(class_weight=np.linspace(0.5, 2.0, 13)),
+           lb.SoftmaxCELoss(ignore_index=3), lb.SoftmaxCELoss(sparse_label=False),
+           lb.SoftmaxCELoss(from_logits=True), lb.NLLLoss(), lb.MulticlassHingeLoss()]
+
+
+@pytest.mark.parametrize("loss", SOFTMAX, ids=repr)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_softmax_matches_generic_path(loss, dtype, monkeypatch):
+    monkeypatch.setattr(_base, "BLOCK", 1000)              # 76 rows a block, 14 blocks
+    rng = np.random.default_rng(3)
+    pred = rng.normal(scale=3.0, size=(1001, 13)).astype(dtype)
+    if isinstance(loss, lb.NLLLoss):
+        pred = pred - np.log(np.sum(np.exp(pred), axis=1, keepdims=True))
+    label = rng.integers(0, 13, size=1001)
+    if not loss._sparse_label:
+        label = rng.dirichlet(np.ones(13), size=1001).astype(dtype)
+    for sample_weight in [None, rng.uniform(size=(1001, 1))]:
+        for out_grad in [None, rng.normal(size=1001)]:
+            out, grad = loss.value_and_grad(pred, label, sample_weight, out_grad=out_grad)
+            ref_out, ref_grad = _generic(loss, pred, label, sample_weight, out_grad=out_grad)
+            assert out.dtype == dtype and grad.dtype == dtype and grad.shape == pred.shape
+            tol = 1e-6 if dtype == np.float32 else 1e-13
+            np.testing.assert_allclose(out, ref_out, rtol=tol, atol=tol)
+            np.testing.assert_allclose(grad, ref_grad, rtol=tol, atol=tol)
+            # and both against the per-sample definition
+            if loss._sparse_label and type(loss) is lb.SoftmaxCELoss and not loss._from_logits:
+                log_p = pred - np.log(np.sum(np.exp(pred.astype(np.float64)), axis=1,
+                                             keepdims=True))
+                w = loss._class_weight
+                eps = loss._smoothing
+                target = np.eye(13)[label] * (1 - eps) + eps / 13
+                if w is not None:
+                    target = target * w
+                per = -np.sum(target * log_p, axis=1)
+                if loss._ignore_index is not None:
+                    per[label == loss._ignore_index] = 0
+                sw = 1.0 if sample_weight is None else sample_weight[:, 0]
+                expected = per * sw * (1.0 if loss.weight is None else loss.weight)
+                np.testing.assert_allclose(out, expected, rtol=2e-5 if dtype == np.float32
+                                           else 1e-10, atol=1e-6)
