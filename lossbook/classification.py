@@ -536,9 +536,11 @@ class SoftmaxCrossEntropyLoss(Loss):
         if self._from_logits:
             log_p, prob = pred, None
         else:
-            shifted = np.subtract(pred, np.max(pred, axis=axis, keepdims=True), out=work[0])
+            # (the ufuncs' own reduce: np.max and np.sum add a wrapper's cost per block)
+            top = np.maximum.reduce(pred, axis=axis, keepdims=True)
+            shifted = np.subtract(pred, top, out=work[0])
             prob = np.exp(shifted, out=work[1])
-            sum_exp = np.sum(prob, axis=axis, keepdims=True)
+            sum_exp = np.add.reduce(prob, axis=axis, keepdims=True)
             log_z = np.log(sum_exp)
             prob /= sum_exp                                    # softmax
             log_p = None                                       # shifted - log_z, if needed
