@@ -14,6 +14,12 @@ per-element loss onto its differentiable inputs. Everything else is here, once:
 The gradient runs the same steps backwards: the head gradient ``out_grad`` (one
 number per sample, ones by default) is spread over the reduced axes, scaled by
 ``weight`` and ``sample_weight``, and handed to the subclass's ``backward``.
+
+Large inputs of the elementwise losses, binary cross-entropy and 2-D softmax
+cross-entropy take a blocked path (:meth:`Loss._fused`, :meth:`Loss._run_fused`): the same
+steps, in the same order, run on blocks of whole samples while they are in cache, with
+scratch arrays reused from block to block; only the per-sample values and the gradient
+are ever stored whole.
 """
 import numbers
 
@@ -463,8 +469,9 @@ class ElementwiseLoss(Loss):
     Subclasses write ``_kernel(pred, label, work=NO_WORK) -> (loss, dloss_dpred)`` on arrays
     of one shape (value and derivative side by side, sharing intermediates; a kernel may put
     its temporaries in the scratch arrays ``work[i]`` with ``out=``) and, where the label has a
-    domain, ``_check_label(label)``. This class validates, runs the kernel block by block
-    and hands the derivative to the base class's chain rule.
+    domain, ``_check_label(label)``. This class validates and hands the kernel to the base
+    class's blocked path (batch axis 0) or runs it block by block and hands the derivative
+    to the base class's chain rule (any other batch axis, and :meth:`elementwise`).
     """
 
     _label_name = "label"
