@@ -21,6 +21,7 @@ steps, in the same order, run on blocks of whole samples while they are in cache
 scratch arrays reused from block to block; only the per-sample values and the gradient
 are ever stored whole.
 """
+import inspect
 import numbers
 
 import numpy as np
@@ -495,7 +496,12 @@ class ElementwiseLoss(Loss):
             return None                              # _forward reports it
         if ndim == 0 or self._batch_axis % ndim:
             return None
-        return self._kernel, self._prepare(pred, label), None
+        kernel = self._kernel
+        if "work" not in inspect.signature(kernel).parameters:
+            # a kernel written as _kernel(pred, label) allocates its own temporaries
+            def kernel(pred, label, work, _kernel=self._kernel):
+                return _kernel(pred, label)
+        return kernel, self._prepare(pred, label), None
 
     def _forward(self, pred, label):
         pred, label = self._prepare(pred, label)

@@ -112,3 +112,20 @@ def test_fused_softmax_matches_generic_path(loss, dtype, monkeypatch):
                 expected = per * sw * (1.0 if loss.weight is None else loss.weight)
                 np.testing.assert_allclose(out, expected, rtol=2e-5 if dtype == np.float32
                                            else 1e-10, atol=1e-6)
+
+
+class _Cube(_base.ElementwiseLoss):
+    """A kernel in the older form, without scratch arrays: the blocked path still takes it."""
+
+    def _kernel(self, pred, label):
+        diff = pred - label
+        return diff ** 3 / 3, diff ** 2
+
+
+def test_fused_path_takes_a_kernel_without_scratch_arrays(monkeypatch):
+    monkeypatch.setattr(_base, "BLOCK", 64)
+    rng = np.random.default_rng(1)
+    pred, label = rng.normal(size=(50, 7)), rng.normal(size=(50, 7))
+    out, grad = _Cube().value_and_grad(pred, label)
+    np.testing.assert_allclose(out, np.mean((pred - label) ** 3 / 3, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(grad, (pred - label) ** 2 / 7, rtol=1e-12)
