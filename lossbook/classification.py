@@ -667,7 +667,8 @@ class NLLLoss(SoftmaxCrossEntropyLoss):
     Feeding raw scores instead of log-probabilities is a silent wrong answer in most
     libraries: the "loss" can even be negative. NLLLoss checks that
     :math:`\sum_j e^{\mathrm{pred}_j} = 1` along the class axis (to 1e-3) and emits one
-    :class:`NotLogProbabilitiesWarning` per loss object when it is not.
+    :class:`NotLogProbabilitiesWarning` per loss object when it is not. Positions whose
+    label is ``ignore_index`` are not checked: their rows are never read.
 
     Parameters
     ----------
@@ -702,6 +703,11 @@ class NLLLoss(SoftmaxCrossEntropyLoss):
             with np.errstate(over="ignore"):
                 m = np.max(pred_array, axis=axis, keepdims=True)
                 total = np.log(np.sum(np.exp(pred_array - m), axis=axis)) + np.squeeze(m, axis)
+            if self._ignore_index is not None:
+                # ignored positions (padding) are never read: their rows need not sum to 1
+                raw = np.asarray(label)
+                if raw.size == total.size:
+                    total = np.where(raw.reshape(total.shape) == self._ignore_index, 0.0, total)
             if np.any(np.abs(total) > 1e-3):
                 self._warned = True
                 worst = float(np.max(np.abs(total)))
