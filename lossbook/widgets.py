@@ -198,7 +198,7 @@ def discrete_gaussian(mean, width, outcomes):
 
 
 class DivergenceExplorer:
-    """Two distributions on a few outcomes, set by sliders; KL both ways and JS.
+    r"""Two distributions on a few outcomes, set by sliders; KL both ways and JS.
 
     Each distribution is a :func:`discrete_gaussian`, set by a mean and a width. The
     left panel shows ``p`` and ``q`` as bars; the right one the terms
