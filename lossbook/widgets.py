@@ -201,7 +201,7 @@ class DivergenceExplorer:
     r"""Two distributions on a few outcomes, set by sliders; KL both ways and JS.
 
     Each distribution is a :func:`discrete_gaussian`, set by a mean and a width. The
-    left panel shows ``p`` and ``q`` as bars; the right one the terms
+    upper panel shows ``p`` and ``q`` as bars; the lower one the terms
     :math:`p_k \log(p_k / q_k)` and :math:`q_k \log(q_k / p_k)`, whose sums are
     :math:`D_{\mathrm{KL}}(p \,\|\, q)` and :math:`D_{\mathrm{KL}}(q \,\|\, p)`.
 
@@ -231,8 +231,8 @@ class DivergenceExplorer:
             "q_mean": slider("q_mean", q_mean, 0.0, top),
             "q_width": slider("q_width", q_width, 0.3, 4.0),
         }
-        self.figure = Figure(figsize=(9.6, 3.4))
-        self.axes = self.figure.subplots(1, 2)
+        self.figure = Figure(figsize=(6.4, 6.4))
+        self.axes = self.figure.subplots(2, 1)
         self.output = widgets.Output()
         self.widget = widgets.VBox([
             widgets.HBox([self.controls["p_mean"], self.controls["p_width"]]),
@@ -259,21 +259,21 @@ class DivergenceExplorer:
         _show_figure(self.output, self.figure)
 
     def _draw(self):
-        left, right = self.axes
+        upper, lower = self.axes
         k = np.arange(self.outcomes)
-        left.clear()
-        left.bar(k - 0.2, self.p, width=0.4, color="C0", label="p")
-        left.bar(k + 0.2, self.q, width=0.4, color="C1", label="q")
-        left.set(title="the two distributions", xlabel="outcome", ylabel="probability")
-        left.legend(loc="upper right")
-        right.clear()
+        upper.clear()
+        upper.bar(k - 0.2, self.p, width=0.4, color="C0", label="p")
+        upper.bar(k + 0.2, self.q, width=0.4, color="C1", label="q")
+        upper.set(title="the two distributions", xlabel="outcome", ylabel="probability")
+        upper.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        lower.clear()
         for i, name in enumerate(["KL(p||q)", "KL(q||p)"]):
-            right.plot(k, self.terms[name], color=f"C{i + 2}", marker="o", markersize=3,
+            lower.plot(k, self.terms[name], color=f"C{i + 2}", marker="o", markersize=3,
                        label=f"terms of {name}: sum {self.values[name]:.3f}")
-        right.axhline(0.0, color="0.5", linewidth=0.8)
-        right.set(title=f"KL both ways (JS = {self.values['JS']:.3f} nats)", xlabel="outcome",
+        lower.axhline(0.0, color="0.5", linewidth=0.8)
+        lower.set(title=f"KL both ways (JS = {self.values['JS']:.3f} nats)", xlabel="outcome",
                   ylabel="term (nats)")
-        right.legend(loc="best")
+        lower.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         self.figure.tight_layout()
 
     def _repr_mimebundle_(self, **kwargs):

@@ -162,13 +162,13 @@ def test_divergence_explorer_follows_its_sliders():
     for name, value in expected.items():
         assert dx.values[name] == pytest.approx(value, rel=1e-12), name
     # what is drawn: the bars are p and q, the right panel's lines the terms of each KL
-    left, right = dx.axes
-    np.testing.assert_allclose([bar.get_height() for bar in left.containers[0]], p)
-    np.testing.assert_allclose([bar.get_height() for bar in left.containers[1]], q)
-    terms = [line.get_ydata() for line in right.get_lines()[:2]]
+    upper, lower = dx.axes
+    np.testing.assert_allclose([bar.get_height() for bar in upper.containers[0]], p)
+    np.testing.assert_allclose([bar.get_height() for bar in upper.containers[1]], q)
+    terms = [line.get_ydata() for line in lower.get_lines()[:2]]
     np.testing.assert_allclose(terms[0], p * np.log(p / q))
     np.testing.assert_allclose(terms[1], q * np.log(q / p))
-    assert f"{expected['JS']:.3f}" in right.get_title()
+    assert f"{expected['JS']:.3f}" in lower.get_title()
 
 
 def test_divergence_explorer_equal_distributions_give_zero():
