@@ -11,16 +11,25 @@ The explorer can be driven from Python, which is how the tests check it::
     ex.controls["rho"].value = 2.0
     ex.lines["loss"].get_ydata()      # the curve now drawn for rho = 2
 
+:func:`compare_distributions` (the entropy chapter's widget) sets two distributions with
+sliders and shows the KL divergence both ways; it is driven the same way::
+
+    dx = compare_distributions()
+    dx.controls["q_width"].value = 0.5
+    dx.values["KL(p||q)"], dx.values["KL(q||p)"]
+
 ipywidgets and matplotlib are imported here only, never by ``import lossbook``.
 """
 import numbers
 
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.figure import Figure
 
-from . import plot, registry
+from . import information, plot, registry
 
-__all__ = ["Explorer", "explore", "plottable"]
+__all__ = ["Explorer", "explore", "plottable", "DivergenceExplorer",
+           "compare_distributions", "discrete_gaussian"]
 
 
 def plottable():
@@ -144,19 +153,24 @@ class Explorer:
         self._show()
 
     def _show(self):
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:  # pragma: no cover
-            return
-        if get_ipython() is None:
-            return
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(self.figure)
+        _show_figure(self.output, self.figure)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _show_figure(output, figure):
+    """Draw ``figure`` into the ``output`` widget, when running inside IPython."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover
+        return
+    if get_ipython() is None:
+        return
+    with output:
+        output.clear_output(wait=True)
+        display(figure)
 
 
 def explore(loss="HuberLoss", label=None, gradient=True, num=401, **config):
@@ -167,3 +181,105 @@ def explore(loss="HuberLoss", label=None, gradient=True, num=401, **config):
     the controls and the figure.
     """
     return Explorer(loss, label=label, gradient=gradient, num=num, **config)
+
+
+# ------------------------------------------------------------- two distributions
+def discrete_gaussian(mean, width, outcomes):
+    r"""A bell-shaped distribution on the outcomes ``0 .. outcomes - 1``.
+
+    :math:`p_k \propto \exp\big(-(k - \mathrm{mean})^2 / (2\,\mathrm{width}^2)\big)`,
+    normalised to sum to 1. Computed from the log-weights minus their maximum, so every
+    entry is positive (it may underflow to 0 only for a very narrow, far-away bell).
+    """
+    k = np.arange(outcomes, dtype=np.float64)
+    log_weights = -0.5 * ((k - mean) / width) ** 2
+    weights = np.exp(log_weights - log_weights.max())
+    return weights / weights.sum()
+
+
+class DivergenceExplorer:
+    r"""Two distributions on a few outcomes, set by sliders; KL both ways and JS.
+
+    Each distribution is a :func:`discrete_gaussian`, set by a mean and a width. The
+    upper panel shows ``p`` and ``q`` as bars; the lower one the terms
+    :math:`p_k \log(p_k / q_k)` and :math:`q_k \log(q_k / p_k)`, whose sums are
+    :math:`D_{\mathrm{KL}}(p \,\|\, q)` and :math:`D_{\mathrm{KL}}(q \,\|\, p)`.
+
+    Attributes
+    ----------
+    controls : dict of the sliders ``"p_mean"``, ``"p_width"``, ``"q_mean"``, ``"q_width"``.
+    p, q : the two distributions drawn, arrays of shape ``(outcomes,)``.
+    values : dict with ``"KL(p||q)"``, ``"KL(q||p)"`` and ``"JS"``, in nats.
+    terms : dict with the per-outcome terms ``"KL(p||q)"`` and ``"KL(q||p)"``.
+    figure, axes : the matplotlib Figure and its two Axes.
+    widget : the ipywidgets box that is displayed.
+
+    :meth:`update` recomputes and redraws from the sliders; every slider change calls it.
+    """
+
+    def __init__(self, p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12):
+        self.outcomes = int(outcomes)
+        top = float(self.outcomes - 1)
+
+        def slider(name, value, low, high):
+            return widgets.FloatSlider(value=value, min=low, max=high, step=0.1,
+                                       readout_format=".1f", description=name,
+                                       continuous_update=False)
+        self.controls = {
+            "p_mean": slider("p_mean", p_mean, 0.0, top),
+            "p_width": slider("p_width", p_width, 0.3, 4.0),
+            "q_mean": slider("q_mean", q_mean, 0.0, top),
+            "q_width": slider("q_width", q_width, 0.3, 4.0),
+        }
+        self.figure = Figure(figsize=(6.4, 6.4))
+        self.axes = self.figure.subplots(2, 1)
+        self.output = widgets.Output()
+        self.widget = widgets.VBox([
+            widgets.HBox([self.controls["p_mean"], self.controls["p_width"]]),
+            widgets.HBox([self.controls["q_mean"], self.controls["q_width"]]),
+            self.output,
+        ])
+        for control in self.controls.values():
+            control.observe(self.update, names="value")
+        self.update()
+
+    def update(self, change=None):
+        """Recompute ``p``, ``q``, the divergences and the terms from the sliders; redraw."""
+        value = {name: control.value for name, control in self.controls.items()}
+        self.p = discrete_gaussian(value["p_mean"], value["p_width"], self.outcomes)
+        self.q = discrete_gaussian(value["q_mean"], value["q_width"], self.outcomes)
+        self.values = {
+            "KL(p||q)": float(information.kl_divergence(self.p, self.q)),
+            "KL(q||p)": float(information.kl_divergence(self.q, self.p)),
+            "JS": float(information.js_divergence(self.p, self.q)),
+        }
+        self.terms = {"KL(p||q)": information._kl_terms(self.p, self.q),
+                      "KL(q||p)": information._kl_terms(self.q, self.p)}
+        self._draw()
+        _show_figure(self.output, self.figure)
+
+    def _draw(self):
+        upper, lower = self.axes
+        k = np.arange(self.outcomes)
+        upper.clear()
+        upper.bar(k - 0.2, self.p, width=0.4, color="C0", label="p")
+        upper.bar(k + 0.2, self.q, width=0.4, color="C1", label="q")
+        upper.set(title="the two distributions", xlabel="outcome", ylabel="probability")
+        upper.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        lower.clear()
+        for i, name in enumerate(["KL(p||q)", "KL(q||p)"]):
+            lower.plot(k, self.terms[name], color=f"C{i + 2}", marker="o", markersize=3,
+                       label=f"terms of {name}: sum {self.values[name]:.3f}")
+        lower.axhline(0.0, color="0.5", linewidth=0.8)
+        lower.set(title=f"KL both ways (JS = {self.values['JS']:.3f} nats)", xlabel="outcome",
+                  ylabel="term (nats)")
+        lower.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        self.figure.tight_layout()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def compare_distributions(p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12):
+    """A :class:`DivergenceExplorer` with these starting values; display it to use it."""
+    return DivergenceExplorer(p_mean, p_width, q_mean, q_width, outcomes)

@@ -139,3 +139,42 @@ def test_explorer_starting_values_and_bad_names():
         explore("NoSuchLoss")
     with pytest.raises(ValueError, match="no parameter"):
         explore("L1Loss", rho=1.0)
+
+
+def bell(mean, width, outcomes):
+    weights = np.exp(-0.5 * ((np.arange(outcomes) - mean) / width) ** 2)
+    return weights / weights.sum()
+
+
+def test_divergence_explorer_follows_its_sliders():
+    from lossbook.widgets import compare_distributions
+
+    dx = compare_distributions(p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12)
+    assert set(dx.controls) == {"p_mean", "p_width", "q_mean", "q_width"}
+    dx.controls["q_width"].value = 2.5
+    dx.controls["p_mean"].value = 4.0
+    p, q = bell(4.0, 1.5, 12), bell(6.0, 2.5, 12)
+    np.testing.assert_allclose(dx.p, p)
+    np.testing.assert_allclose(dx.q, q)
+    m = (p + q) / 2
+    expected = {"KL(p||q)": np.sum(p * np.log(p / q)), "KL(q||p)": np.sum(q * np.log(q / p)),
+                "JS": (np.sum(p * np.log(p / m)) + np.sum(q * np.log(q / m))) / 2}
+    for name, value in expected.items():
+        assert dx.values[name] == pytest.approx(value, rel=1e-12), name
+    # what is drawn: the bars are p and q, the right panel's lines the terms of each KL
+    upper, lower = dx.axes
+    np.testing.assert_allclose([bar.get_height() for bar in upper.containers[0]], p)
+    np.testing.assert_allclose([bar.get_height() for bar in upper.containers[1]], q)
+    terms = [line.get_ydata() for line in lower.get_lines()[:2]]
+    np.testing.assert_allclose(terms[0], p * np.log(p / q))
+    np.testing.assert_allclose(terms[1], q * np.log(q / p))
+    assert f"{expected['JS']:.3f}" in lower.get_title()
+
+
+def test_divergence_explorer_equal_distributions_give_zero():
+    from lossbook.widgets import compare_distributions
+
+    dx = compare_distributions(p_mean=5.0, p_width=2.0, q_mean=5.0, q_width=2.0)
+    assert dx.values == {"KL(p||q)": 0.0, "KL(q||p)": 0.0, "JS": 0.0}
+    dx.controls["q_mean"].value = 7.0           # move q away: both directions become positive
+    assert dx.values["KL(p||q)"] > 0 and dx.values["KL(q||p)"] > 0
