@@ -625,7 +625,14 @@ def enumerate_alignments(label, num_frames, num_classes, blank="last"):
     [[0, 0], [0, 2], [2, 0]]
     """
     blank = _resolve_blank(blank, num_classes, "enumerate_alignments")
-    label = [int(c) for c in np.asarray(label, dtype=np.intp).reshape(-1)]
+    # A label that no path can spell (the blank, an index out of range, 1.5) is a mistake,
+    # not "no alignment": refuse it instead of returning an empty list.
+    label = _integer_array(label, "label", "enumerate_alignments").reshape(-1)
+    bad = (label < 0) | (label >= num_classes) | (label == blank)
+    if np.any(bad):
+        raise ValueError(f"enumerate_alignments: label holds {int(label[bad][0])}, out of range "
+                         f"[0, {num_classes}) or the blank {blank}")
+    label = [int(c) for c in label]
     if num_classes ** num_frames > 10 ** 6:
         raise ValueError(f"enumerate_alignments: {num_classes}^{num_frames} paths is too many "
                          f"to enumerate; keep it at most 10^6")

@@ -337,6 +337,16 @@ def test_enumerate_alignments_refuses_huge_inputs():
         sequence.enumerate_alignments([0], 30, 5)
 
 
+@pytest.mark.parametrize("label,exc", [([2], ValueError), ([0, 3], ValueError), ([-1], ValueError),
+                                       ([0.5], ValueError), ([True], TypeError)])
+def test_enumerate_alignments_refuses_labels_no_path_can_spell(label, exc):
+    # Used to return [] (an index out of range or the blank simply never matched), which
+    # reads as "no alignment of these frames" rather than as a wrong label.
+    with pytest.raises(exc, match="enumerate_alignments"):
+        sequence.enumerate_alignments(label, 2, 3)          # classes 0, 1 and the blank 2
+    assert sequence.enumerate_alignments([], 2, 3) == [(2, 2)]
+
+
 def test_numerical_gradient_of_the_brute_force_probability_matches_the_loss():
     # d(-log p)/dx from central differences on the enumeration, independent of alpha/beta.
     rng = np.random.default_rng(13)
