@@ -334,6 +334,16 @@ class Loss:
         """
         return None
 
+    def _fusable_ndim(self, pred):
+        """pred's number of axes when its batch axis is axis 0 (the blocked path's layout), else None."""
+        try:
+            ndim = np.ndim(pred)
+        except (TypeError, ValueError):
+            return None                              # _forward reports it
+        if ndim == 0 or self._batch_axis % ndim:
+            return None
+        return ndim
+
     def _run_fused(self, kernel, arrays, loss_shape, sample_weight, need_grad, out_grad):
         """:meth:`_run` for a ``_fused`` loss: the kernel, weighting, mean and chain rule per block.
 
@@ -490,11 +500,7 @@ class ElementwiseLoss(Loss):
         return pred, label
 
     def _fused(self, pred, label):
-        try:
-            ndim = np.ndim(pred)
-        except (TypeError, ValueError):
-            return None                              # _forward reports it
-        if ndim == 0 or self._batch_axis % ndim:
+        if self._fusable_ndim(pred) is None:
             return None
         kernel = self._kernel
         if "work" not in inspect.signature(kernel).parameters:

@@ -83,13 +83,7 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
 
     def _fused(self, pred, label, pos_weight):
         # logits without pos_weight: the blocked path of the base class, binary_logistic per block
-        if self._from_sigmoid or pos_weight is not None:
-            return None
-        try:
-            ndim = np.ndim(pred)
-        except (TypeError, ValueError):
-            return None                              # _forward reports it
-        if ndim == 0 or self._batch_axis % ndim:
+        if self._from_sigmoid or pos_weight is not None or self._fusable_ndim(pred) is None:
             return None
         pred = self._pred_input(pred)
         label = self._like(label, pred, "label")
@@ -483,11 +477,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         # MulticlassHingeLoss have forwards of their own and take the generic path
         if type(self)._forward is not SoftmaxCrossEntropyLoss._forward:
             return None
-        try:
-            ndim = np.ndim(pred)
-        except (TypeError, ValueError):
-            return None                              # _forward reports it
-        if ndim != 2 or self._batch_axis % 2 != 0 or self._axis % 2 != 1:
+        if self._fusable_ndim(pred) != 2 or self._axis % 2 != 1:
             return None
         pred, label, keep, axis, class_w = self._inputs(pred, label)
 
