@@ -431,10 +431,10 @@ class KLDivLoss(Loss):
     Notes
     -----
     * Reduction: the **sum** over the non-batch axes, because that sum is the KL
-      divergence of the sample. MXNet 1.9.1 sums too (its ``hybrid_forward`` ends in
-      ``F.sum(..., exclude=True)``), but its docstring says the non-batch axes are
-      "averaged out", and older Gluon releases did take the mean, which is smaller by
-      the number of elements per sample.
+      divergence of the sample. This departs from Gluon on purpose: Gluon's
+      ``hybrid_forward`` ends in ``F.mean(..., exclude=True)`` ("averaged out", as its
+      docstring says), so its value is lossbook's divided by the number of elements per
+      sample (``C`` for a ``(batch, C)`` input).
     * Zero-probability labels contribute nothing: :math:`0 \cdot \log(0 + 10^{-12}) = 0`,
       the convention :math:`0 \log 0 = 0`. Elsewhere the :math:`10^{-12}` changes the value
       by at most :math:`10^{-12}` per element, and the gradient not at all. A log-probability of
