@@ -6,13 +6,24 @@ Every module benchmarks/bench_*.py defines ``cases()``: a list of dicts with
 * ``lossbook``: a zero-argument callable doing forward + gradient on inputs built once;
 * ``torch``: the same with PyTorch (forward + backward), or None when torch is missing.
 
-Timing: lossbook and torch runs are interleaved (so both see the same machine load),
-after two warm-up calls each; the table gives the median of ``--repeat`` runs (default 15)
-and the ratio lossbook / torch. torch runs with 2 threads; numpy with one. Peak memory:
-each callable runs once in a fresh subprocess; the table gives how far the process's peak
-resident set rises above its size with the inputs built, in MB (results included).
+Timing: lossbook and torch run in alternating bursts of ``--burst`` calls (default 10),
+``--rounds`` times (default 3), so both see the same machine load; each library has two
+warm-up calls, and the table gives the median of its ``rounds * burst`` calls and the
+ratio lossbook / torch. Both libraries use 2 threads: ``torch.set_num_threads(2)`` and
+``lossbook.set_num_threads(2)`` (``--threads`` changes lossbook's).
 
-    python benchmarks/run.py [--repeat N] [--only SUBSTRING] [--no-memory]
+Why bursts rather than single calls: after each call, PyTorch's idle OpenMP workers
+busy-wait for several milliseconds (libgomp's spin before sleeping). A lossbook call
+started inside that window shares the second core with a spinning thread, so strict
+one-by-one alternation measures the aftermath of torch's call rather than lossbook, and
+hides any gain from lossbook's second thread. Within a burst only the first calls fall in
+the window; the median ignores them. ``--burst 1`` gives the strict alternation.
+
+Peak memory: each callable runs once in a fresh subprocess; the table gives how far the
+process's peak resident set rises above its size with the inputs built, in MB (results
+included).
+
+    python benchmarks/run.py [--rounds N] [--burst N] [--threads N] [--only SUBSTRING] [--no-memory]
 """
 import argparse
 import importlib.util
@@ -22,6 +33,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import lossbook
 
 HERE = Path(__file__).parent
 
@@ -45,18 +58,19 @@ def torch_available():
     return True
 
 
-def time_case(case, repeat):
+def time_case(case, rounds, burst):
     runners = {"lossbook": case["lossbook"]}
     if case.get("torch") is not None:
         runners["torch"] = case["torch"]
     times = {key: [] for key in runners}
     for fn in runners.values():
         fn(), fn()                                   # warm-up
-    for _ in range(repeat):
-        for key, fn in runners.items():              # interleaved
-            start = time.perf_counter()
-            fn()
-            times[key].append(time.perf_counter() - start)
+    for _ in range(rounds):
+        for key, fn in runners.items():              # interleaved bursts
+            for _ in range(burst):
+                start = time.perf_counter()
+                fn()
+                times[key].append(time.perf_counter() - start)
     return {key: statistics.median(values) for key, values in times.items()}
 
 
@@ -71,6 +85,7 @@ def peak_growth_mb(module, index, impl):
         "import importlib.util\n"
         f"spec = importlib.util.spec_from_file_location('m', {str(HERE / (module + '.py'))!r})\n"
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        f"import lossbook; lossbook.set_num_threads({lossbook.get_num_threads()})\n"
         "try:\n    import torch; torch.set_num_threads(2)\nexcept ImportError:\n    pass\n"
         "def status(key):\n"
         "    for line in open('/proc/self/status'):\n"
@@ -91,10 +106,14 @@ def peak_growth_mb(module, index, impl):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--burst", type=int, default=10)
     parser.add_argument("--only", default="")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads for lossbook's blocked path (torch always has 2)")
     options = parser.parse_args()
+    lossbook.set_num_threads(options.threads)
     has_torch = torch_available()
     if not has_torch:
         print("torch is not installed: timing lossbook alone "
@@ -107,7 +126,7 @@ def main():
         for index, case in enumerate(module.cases()):
             if options.only not in case["name"]:
                 continue
-            times = time_case(case, options.repeat)
+            times = time_case(case, options.rounds, options.burst)
             lb_ms = times["lossbook"] * 1e3
             torch_ms = times.get("torch", float("nan")) * 1e3
             ratio = lb_ms / torch_ms if "torch" in times else float("nan")

@@ -9,6 +9,7 @@ classification, information, sequence, embedding.
 array([0.5, 0.5])
 """
 from ._base import Loss
+from ._base import set_num_threads, get_num_threads
 from .regression import L2Loss
 from .regression import L1Loss
 from .regression import HuberLoss

@@ -23,11 +23,12 @@ are ever stored whole.
 """
 import inspect
 import numbers
+import os
 
 import numpy as np
 
 __all__ = ["Loss", "ElementwiseLoss", "blockwise", "elementwise_backward", "Workspace",
-           "NO_WORK"]
+           "NO_WORK", "set_num_threads", "get_num_threads"]
 
 # Large inputs are processed in blocks of about this many elements, so that a kernel's
 # temporaries stay in the CPU cache instead of streaming through main memory.
@@ -46,6 +47,9 @@ class Workspace:
         self._rows, self._count, self._dtype = rows, count, dtype
         self._arrays = []
         self.block_rows = rows
+        # the block's rows of the gradient being returned, or None: a kernel may compute its
+        # derivative there (and return that array) to save the copy into the gradient
+        self.out = None
 
     def __getitem__(self, i):
         while len(self._arrays) <= i:
@@ -54,11 +58,81 @@ class Workspace:
 
 
 class _NoWork:
+    out = None
+
     def __getitem__(self, i):
         return None
 
 
 NO_WORK = _NoWork()
+
+# Threads for the blocked path: numpy releases the GIL inside its loops, so blocks of
+# different rows can run at the same time. Every row is computed by the same operations
+# whichever thread runs it, so the results do not depend on the number of threads.
+_pool = None
+
+
+def _threads_from_env():
+    value = os.environ.get("LOSSBOOK_NUM_THREADS", "1")
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ValueError(f"LOSSBOOK_NUM_THREADS must be a positive int, got {value!r}") from None
+
+
+_num_threads = _threads_from_env()
+
+
+def set_num_threads(n):
+    """Use ``n`` threads for the blocked path of large inputs; returns the previous number.
+
+    The default is 1, or the environment variable ``LOSSBOOK_NUM_THREADS``. Only inputs
+    of several blocks (about 65 000 elements each) are split, into one contiguous range of
+    whole blocks per thread. The results are bit-for-bit the same for every ``n``: each
+    block runs the same operations on the same rows whichever thread runs it.
+
+    >>> import lossbook as lb
+    >>> old = lb.set_num_threads(2)
+    >>> lb.set_num_threads(old)
+    2
+    """
+    global _num_threads, _pool
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
+    old, _num_threads = _num_threads, int(n)
+    if _pool is not None and _pool._max_workers != _num_threads - 1:
+        _pool.shutdown(wait=True)
+        _pool = None
+    return old
+
+
+def get_num_threads():
+    """The number of threads of the blocked path (see :func:`set_num_threads`)."""
+    return _num_threads
+
+
+def _split_rows(run_rows, batch, rows):
+    """Call ``run_rows(first, last)`` on contiguous ranges of whole blocks, one per thread."""
+    global _pool
+    blocks = -(-batch // rows) if batch else 0
+    threads = min(_num_threads, blocks)
+    if threads <= 1:
+        run_rows(0, batch)
+        return
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _pool = ThreadPoolExecutor(max_workers=_num_threads - 1,
+                                   thread_name_prefix="lossbook")
+    # whole blocks per thread, so every block has the rows it has with one thread
+    edges = [min(batch, rows * (blocks * k // threads)) for k in range(threads + 1)]
+    futures = [_pool.submit(run_rows, edges[k], edges[k + 1]) for k in range(1, threads)]
+    try:
+        run_rows(edges[0], edges[1])
+    finally:
+        for future in futures:                  # wait for all, then raise the first error
+            future.exception()
+    for future in futures:
+        future.result()
 
 
 def _is_number(value):
@@ -371,24 +445,34 @@ class Loss:
         out = np.empty(batch, dtype=dtype)
         grad = np.empty((batch, size), dtype=dtype) if need_grad else None
         rows = min(max(1, BLOCK // max(size, 1)), max(batch, 1))
-        work = Workspace(rows, size, dtype)
-        for start in range(0, batch, rows):
-            stop = min(start + rows, batch)
-            work.block_rows = stop - start
-            loss, dloss = kernel(*(None if a is None else a[start:stop] for a in flat), work=work)
-            loss = loss.astype(dtype, copy=False)
-            w = None if weights is None else weights[start:stop].reshape(stop - start, count)
-            if w is not None:
-                loss = loss * w
-            np.add.reduce(loss, axis=1, out=out[start:stop])
-            if need_grad:
-                if head is None:
-                    g_el = scale if w is None else w * scale
-                else:
-                    g_el = head[start:stop, None] * scale
-                    if w is not None:
-                        g_el = g_el * w
-                np.multiply(dloss.astype(dtype, copy=False), g_el, out=grad[start:stop])
+
+        def run_rows(first_row, last_row):
+            # the blocks of rows [first_row, last_row), with scratch arrays of their own
+            work = Workspace(rows, size, dtype)
+            for start in range(first_row, last_row, rows):
+                stop = min(start + rows, last_row)
+                work.block_rows = stop - start
+                work.out = grad[start:stop] if need_grad else None
+                loss, dloss = kernel(*(None if a is None else a[start:stop] for a in flat),
+                                     work=work)
+                loss = loss.astype(dtype, copy=False)
+                w = None if weights is None else weights[start:stop].reshape(stop - start, count)
+                if w is not None:
+                    loss = loss * w
+                np.add.reduce(loss, axis=1, out=out[start:stop])
+                if need_grad:
+                    if head is None:
+                        g_el = scale if w is None else w * scale
+                    else:
+                        g_el = head[start:stop, None] * scale
+                        if w is not None:
+                            g_el = g_el * w
+                    if dloss is not work.out:
+                        np.multiply(dloss.astype(dtype, copy=False), g_el, out=grad[start:stop])
+                    elif not (isinstance(g_el, float) and g_el == 1.0):
+                        dloss *= g_el                  # already in place: scale it there
+
+        _split_rows(run_rows, batch, rows)
         out *= scale
         return out, None if grad is None else grad.reshape(shape)
 

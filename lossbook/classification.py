@@ -529,10 +529,12 @@ class SoftmaxCrossEntropyLoss(Loss):
             # (the ufuncs' own reduce: np.max and np.sum add a wrapper's cost per block)
             top = np.maximum.reduce(pred, axis=axis, keepdims=True)
             shifted = np.subtract(pred, top, out=work[0])
-            prob = np.exp(shifted, out=work[1])
+            # the softmax goes straight into the gradient's rows when the blocked path
+            # offers them (work.out): the gradient is the softmax, corrected at the label
+            prob = np.exp(shifted, out=work[1] if work.out is None else work.out)
             sum_exp = np.add.reduce(prob, axis=axis, keepdims=True)
             log_z = np.log(sum_exp)
-            prob /= sum_exp                                    # softmax
+            prob *= np.reciprocal(sum_exp)                     # softmax (a product is cheaper)
             log_p = None                                       # shifted - log_z, if needed
 
         def full_log_p():

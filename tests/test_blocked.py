@@ -129,3 +129,73 @@ def test_fused_path_takes_a_kernel_without_scratch_arrays(monkeypatch):
     out, grad = _Cube().value_and_grad(pred, label)
     np.testing.assert_allclose(out, np.mean((pred - label) ** 3 / 3, axis=1), rtol=1e-12)
     np.testing.assert_allclose(grad, (pred - label) ** 2 / 7, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------- threads
+
+@pytest.fixture
+def threads():
+    """Restore lossbook's number of threads after the test."""
+    old = lb.get_num_threads()
+    yield
+    lb.set_num_threads(old)
+
+
+@pytest.mark.parametrize("loss", LOSSES[:4] + SOFTMAX[:5], ids=repr)
+def test_threads_give_bit_identical_results(loss, threads, monkeypatch):
+    monkeypatch.setattr(_base, "BLOCK", 1000)              # many blocks, a short last one
+    rng = np.random.default_rng(11)
+    if loss in SOFTMAX:
+        pred = rng.normal(scale=3.0, size=(1001, 13)).astype(np.float32)
+        label = (rng.dirichlet(np.ones(13), size=1001).astype(np.float32)
+                 if not loss._sparse_label else rng.integers(0, 13, size=1001))
+    else:
+        pred, label = _inputs(loss, (1001, 17), np.float32, rng)
+    calls = [((), {}), ((rng.uniform(size=(1001, 1)),), {"out_grad": rng.normal(size=1001)})]
+    lb.set_num_threads(1)
+    expected = [loss.value_and_grad(pred, label, *args, **kwargs) for args, kwargs in calls]
+    for n in (2, 3, 7):
+        lb.set_num_threads(n)
+        for (args, kwargs), (out_1, grad_1) in zip(calls, expected):
+            out_n, grad_n = loss.value_and_grad(pred, label, *args, **kwargs)
+            assert np.array_equal(out_n, out_1) and np.array_equal(grad_n, grad_1), n
+
+
+def test_threads_split_the_rows_among_them(threads, monkeypatch):
+    monkeypatch.setattr(_base, "BLOCK", 100)               # 10 rows of 10 per block
+    seen = []
+    original = _base.Workspace.__init__
+
+    def record(self, *args):
+        import threading
+        seen.append(threading.current_thread().name)
+        original(self, *args)
+
+    monkeypatch.setattr(_base.Workspace, "__init__", record)
+    lb.set_num_threads(3)
+    lb.L1Loss().value_and_grad(np.zeros((95, 10)), np.ones((95, 10)))
+    assert len(seen) == 3 and "MainThread" in seen        # three ranges, one on the caller's thread
+    seen.clear()
+    lb.L1Loss().value_and_grad(np.zeros((5, 10)), np.ones((5, 10)))
+    assert len(seen) == 1                                  # one block: no threads
+
+
+def test_an_error_in_a_worker_thread_reaches_the_caller(threads, monkeypatch):
+    monkeypatch.setattr(_base, "BLOCK", 100)
+    lb.set_num_threads(2)
+
+    class Failing(_base.ElementwiseLoss):
+        def _kernel(self, pred, label):
+            if pred.shape[0] and pred[0, 0] > 50:           # only in the second half
+                raise RuntimeError("kernel failed")
+            return pred - label, np.ones_like(pred)
+
+    rows = np.repeat(np.arange(100.0)[:, None], 10, axis=1)
+    with pytest.raises(RuntimeError, match="kernel failed"):
+        Failing().value_and_grad(rows, rows)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_set_num_threads_rejects_bad_values(bad, threads):
+    with pytest.raises(ValueError, match="set_num_threads"):
+        lb.set_num_threads(bad)
