@@ -69,15 +69,18 @@ NO_WORK = _NoWork()
 # Threads for the blocked path: numpy releases the GIL inside its loops, so blocks of
 # different rows can run at the same time. Every row is computed by the same operations
 # whichever thread runs it, so the results do not depend on the number of threads.
-_pool = None
+_pool = None                    # (number of workers, ThreadPoolExecutor), made on first use
 
 
 def _threads_from_env():
     value = os.environ.get("LOSSBOOK_NUM_THREADS", "1")
     try:
-        return max(1, int(value))
+        n = int(value)
     except ValueError:
-        raise ValueError(f"LOSSBOOK_NUM_THREADS must be a positive int, got {value!r}") from None
+        n = 0
+    if n < 1:
+        raise ValueError(f"LOSSBOOK_NUM_THREADS must be a positive int, got {value!r}")
+    return n
 
 
 _num_threads = _threads_from_env()
@@ -100,8 +103,8 @@ def set_num_threads(n):
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
     old, _num_threads = _num_threads, int(n)
-    if _pool is not None and _pool._max_workers != _num_threads - 1:
-        _pool.shutdown(wait=True)
+    if _pool is not None and _pool[0] != _num_threads - 1:
+        _pool[1].shutdown(wait=True)
         _pool = None
     return old
 
@@ -121,11 +124,11 @@ def _split_rows(run_rows, batch, rows):
         return
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor
-        _pool = ThreadPoolExecutor(max_workers=_num_threads - 1,
-                                   thread_name_prefix="lossbook")
+        _pool = (_num_threads - 1, ThreadPoolExecutor(max_workers=_num_threads - 1,
+                                                      thread_name_prefix="lossbook"))
     # whole blocks per thread, so every block has the rows it has with one thread
     edges = [min(batch, rows * (blocks * k // threads)) for k in range(threads + 1)]
-    futures = [_pool.submit(run_rows, edges[k], edges[k + 1]) for k in range(1, threads)]
+    futures = [_pool[1].submit(run_rows, edges[k], edges[k + 1]) for k in range(1, threads)]
     try:
         run_rows(edges[0], edges[1])
     finally:

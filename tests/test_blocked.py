@@ -199,3 +199,13 @@ def test_an_error_in_a_worker_thread_reaches_the_caller(threads, monkeypatch):
 def test_set_num_threads_rejects_bad_values(bad, threads):
     with pytest.raises(ValueError, match="set_num_threads"):
         lb.set_num_threads(bad)
+
+
+@pytest.mark.parametrize("value, expected", [("3", 3), ("1", 1), ("0", None), ("two", None)])
+def test_the_environment_sets_the_default_number_of_threads(value, expected, monkeypatch):
+    monkeypatch.setenv("LOSSBOOK_NUM_THREADS", value)
+    if expected is None:
+        with pytest.raises(ValueError, match="LOSSBOOK_NUM_THREADS"):
+            _base._threads_from_env()
+    else:
+        assert _base._threads_from_env() == expected
