@@ -1,10 +1,10 @@
-"""lossbook.nn: the Dense layer's forward and backward, and SGD."""
+"""lossbook.book.nn: the Dense layer's forward and backward, and SGD."""
 import numpy as np
 import pytest
 
 import lossbook as lb
 from lossbook.gradcheck import check_grad
-from lossbook.nn import SGD, Dense
+from lossbook.book.nn import SGD, Dense
 
 
 def test_dense_forward_by_hand():

@@ -1,4 +1,4 @@
-"""lossbook.plot and lossbook.widgets: curves follow the formulas; the explorer follows its controls.
+"""lossbook.book.plot and lossbook.book.widgets: curves follow the formulas; the explorer follows its controls.
 
 Expected curves are written from the per-element formulas here, not read from the library.
 """
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import lossbook  # noqa: F401  (registers every loss)
-from lossbook import plot, registry
-from lossbook.widgets import explore, plottable
+from lossbook import registry
+from lossbook.book import plot
+from lossbook.book.widgets import explore, plottable
 
 
 def huber(residual, rho):
@@ -147,7 +148,7 @@ def bell(mean, width, outcomes):
 
 
 def test_divergence_explorer_follows_its_sliders():
-    from lossbook.widgets import compare_distributions
+    from lossbook.book.widgets import compare_distributions
 
     dx = compare_distributions(p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12)
     assert set(dx.controls) == {"p_mean", "p_width", "q_mean", "q_width"}
@@ -172,7 +173,7 @@ def test_divergence_explorer_follows_its_sliders():
 
 
 def test_divergence_explorer_equal_distributions_give_zero():
-    from lossbook.widgets import compare_distributions
+    from lossbook.book.widgets import compare_distributions
 
     dx = compare_distributions(p_mean=5.0, p_width=2.0, q_mean=5.0, q_width=2.0)
     assert dx.values == {"KL(p||q)": 0.0, "KL(q||p)": 0.0, "JS": 0.0}

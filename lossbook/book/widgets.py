@@ -1,4 +1,4 @@
-r"""An ipywidgets explorer of loss and gradient curves, drawn through :mod:`lossbook.plot`.
+r"""An ipywidgets explorer of loss and gradient curves, drawn through :mod:`lossbook.book.plot`.
 
 :func:`explore` shows a drop-down of every registered loss that can be plotted, a
 control for each of the loss's hyperparameters (a slider over the range its registry
@@ -26,7 +26,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import information, plot, registry
+from .. import information, registry
+from . import plot
 
 __all__ = ["Explorer", "explore", "plottable", "DivergenceExplorer",
            "compare_distributions", "discrete_gaussian"]

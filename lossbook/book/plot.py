@@ -7,15 +7,15 @@ inputs whose samples trace the loss along that grid. So any registered loss with
 
 matplotlib is imported here, not by ``import lossbook``: the library needs numpy only.
 
->>> from lossbook import plot
+>>> from lossbook.book import plot
 >>> x, value, slope = plot.loss_curve("L1Loss", label=0.0, domain=(-1.0, 1.0), num=5)
 >>> x, value, slope
 (array([-1. , -0.5,  0. ,  0.5,  1. ]), array([1. , 0.5, 0. , 0.5, 1. ]), array([-1., -1.,  0.,  1.,  1.]))
 """
 import numpy as np
 
-from . import registry
-from ._base import Loss
+from .. import registry
+from .._base import Loss
 
 __all__ = ["use_book_style", "resolve", "describe", "loss_curve", "plot_loss", "compare_losses"]
 
