@@ -24,8 +24,6 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
          "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
          "--remote-debugging-port=0")
-MISSING = ("Chromium is not installed (Debian package `chromium`; .ci/run installs it), "
-           "so no page was opened in a browser")
 
 
 def find_chromium():

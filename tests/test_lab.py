@@ -37,7 +37,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from chromium import MISSING as CHROMIUM_MISSING, chromium, find_chromium, open_tab, stop
+from chromium import chromium, find_chromium, open_tab, stop
 from conftest import ROOT, chapters
 from lossbook import registry
 
@@ -143,7 +143,8 @@ def lab():
         pytest.skip("JupyterLab is not installed in this environment (requirements.txt pins it), "
                     "so the chapters were not run in JupyterLab")
     if find_chromium() is None:
-        pytest.skip(CHROMIUM_MISSING)
+        pytest.skip("Chromium is not installed (Debian package `chromium`; .ci/run installs it), "
+                    "so the chapters were not run in JupyterLab")
     work = Path(tempfile.mkdtemp(prefix="lossbook-lab-"))
     config = work / "config"
     for name, values in USER_SETTINGS.items():
