@@ -46,9 +46,10 @@ def stop(process, timeout=10):
 
 
 @contextmanager
-def chromium(executable, width=1200, height=900):
-    """Start headless Chromium with a fresh profile; yield its DevTools port."""
-    profile = tempfile.mkdtemp(prefix="lossbook-chromium-")
+def chromium(executable, width=1200, height=900, prefix="lossbook-chromium"):
+    """Start headless Chromium with a fresh profile (a temporary folder named after
+    `prefix`); yield its DevTools port."""
+    profile = tempfile.mkdtemp(prefix=f"{prefix}-")
     process = subprocess.Popen(
         [executable, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
          "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -64,7 +65,12 @@ def chromium(executable, width=1200, height=900):
         yield int(port_file.read_text().split("\n")[0])
     finally:
         stop(process)
-        shutil.rmtree(profile, ignore_errors=True)
+        # Chromium's helper processes may still write to the profile for a moment.
+        for _ in range(50):
+            shutil.rmtree(profile, ignore_errors=True)
+            if not os.path.exists(profile):
+                break
+            time.sleep(0.1)
 
 
 class JavaScriptError(RuntimeError):

@@ -191,7 +191,7 @@ def lab():
 
 @pytest.fixture(scope="module")
 def lab_browser(lab):
-    with chromium(find_chromium()) as port:
+    with chromium(find_chromium(), prefix="lossbook-lab-chromium") as port:
         yield port
 
 
