@@ -3,9 +3,9 @@
 The protocol is spoken through tornado's websocket client, which the notebook stack
 already installs, so no browser-automation package is needed. Chromium starts with a
 fresh profile in a temporary folder and is stopped by its process id. Its host resolver
-maps every name except localhost to nothing, so a page that tried to fetch something
-from the internet would fail instead of succeeding quietly; the requests it made are
-recorded from the protocol's Network events.
+maps every host except localhost and 127.0.0.1 to nothing, so a page that tried to fetch
+something from the internet would fail instead of succeeding quietly; the requests it made
+are recorded from the protocol's Network events.
 """
 import asyncio
 import json
@@ -20,9 +20,11 @@ from pathlib import Path
 
 from tornado.websocket import websocket_connect
 
+# The rule `MAP * ~NOTFOUND` catches IP literals too: 127.0.0.1 is excluded by name.
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-         "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+         "--disable-extensions",
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
          "--remote-debugging-port=0")
 
 

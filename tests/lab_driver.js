@@ -121,7 +121,8 @@ window.lossbookLab = (() => {
         if (kind === 'slider') {
           const handle = node.querySelector('.noUi-handle');
           info.value = handle && handle.getAttribute('aria-valuenow');
-          info.atMax = !!handle && handle.getAttribute('aria-valuenow') === handle.getAttribute('aria-valuemax');
+          info.atMax = !!handle &&
+            handle.getAttribute('aria-valuenow') === handle.getAttribute('aria-valuemax');
         } else if (kind === 'dropdown') {
           const select = node.querySelector('select');
           info.options = [...select.options].map(o => o.textContent);
@@ -162,12 +163,15 @@ window.lossbookLab = (() => {
       return input.checked;
     },
 
-    // Wait until the figures that control `id` drives differ from `before`, then for an idle kernel.
+    // Wait until the figures that control `id` drives differ from `before` (null if they do
+    // not within the time), then for an idle kernel.
     async figureChange(id, before, timeoutMs) {
       const node = controlOf(id);
-      const after = await until('the figure to change',
-        () => { const now = figureSources(node); return JSON.stringify(now) !== JSON.stringify(before) && now.length ? now : null; },
-        timeoutMs).catch(() => null);
+      const changed = () => {
+        const now = figureSources(node);
+        return now.length && JSON.stringify(now) !== JSON.stringify(before) ? now : null;
+      };
+      const after = await until('the figure to change', changed, timeoutMs).catch(() => null);
       await until('the kernel to be idle', kernelIdle, timeoutMs);
       return after;
     },
