@@ -18,14 +18,19 @@ window.lossbookLab = (() => {
 
   let panel = null;
   // Every error and stderr message the kernel sends, whatever it answers: a cell, a widget's
-  // message (ipywidgets shows a callback's traceback there), an Output widget.
+  // message (ipywidgets shows a callback's traceback there), an Output widget. And the comms
+  // the kernel opened (every widget it made), to tell them from comms the page opened.
   const heard = [];
+  const kernelComms = [];
   const listen = (_, msg) => {
     const type = msg.header.msg_type;
+    const answering = msg.parent_header.msg_type;
     if (type === 'error')
-      heard.push(`${msg.content.ename}: ${msg.content.evalue} (answering ${msg.parent_header.msg_type})`);
+      heard.push(`${msg.content.ename}: ${msg.content.evalue} (answering ${answering})`);
     else if (type === 'stream' && msg.content.name === 'stderr')
-      heard.push(`stderr: ${msg.content.text.slice(0, 500)} (answering ${msg.parent_header.msg_type})`);
+      heard.push(`stderr: ${msg.content.text.slice(0, 500)} (answering ${answering})`);
+    else if (type === 'comm_open')
+      kernelComms.push(msg.content.comm_id);
   };
 
   const kernel = () => panel.sessionContext.session && panel.sessionContext.session.kernel;
@@ -208,7 +213,7 @@ window.lossbookLab = (() => {
       return panel.content.activeCell.model.executionCount;
     },
 
-    heard() { return heard; },
+    heard() { return {messages: heard, kernelComms}; },
 
     async shutdown() { await panel.sessionContext.shutdown(); return true; },
   };
