@@ -58,10 +58,13 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 # Re-execute every chapter in place; widget state is stored with the outputs
-# (nbclient's store_widget_state), so the built pages can show the widgets.
+# (nbclient's store_widget_state), so the built pages can show the widgets, and every
+# widget records what it shows for each position of its controls
+# (LOSSBOOK_RECORD_WIDGETS=1, see lossbook/book/recording.py), so they respond there too.
 notebooks: $(STAMP)
 	for nb in book/*.ipynb; do \
-	  $(VENV)/bin/jupyter execute --inplace --NotebookClient.store_widget_state=True "$$nb" || exit 1; \
+	  LOSSBOOK_RECORD_WIDGETS=1 $(VENV)/bin/jupyter execute --inplace \
+	    --NotebookClient.store_widget_state=True "$$nb" || exit 1; \
 	done
 
 clean:
