@@ -1,4 +1,4 @@
-# lossbook: make book | make test | make lab | make bench | make notebooks
+# lossbook: make book | make test | make lab | make bench | make notebooks | make pdf
 # Every target creates the virtual environment on first use (VENV=... to share one).
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv assets book test lab bench notebooks clean
+.PHONY: venv assets book pdf test lab bench notebooks clean
 
 venv: $(STAMP)
 
@@ -46,6 +46,22 @@ book: $(STAMP) $(ASSETS_STAMP)
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(VENV)/bin/jupyter-book build . --path-output . -W --keep-going
 
+# The whole book as one PDF, offline: Sphinx's one-page HTML build (the same figures, math
+# and code as the website) printed by headless Chromium (Debian package `chromium`).
+CHROMIUM ?= chromium
+pdf: $(STAMP) $(ASSETS_STAMP)
+	rm -rf _build/singlehtml _build/lossbook.pdf
+	$(VENV)/bin/jupyter-book build . --path-output . --builder singlehtml -W --keep-going
+	# the page is written to book/index.html but links _static/ and _images/ as if at the top
+	ln -s ../_static ../_images _build/singlehtml/book/
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-background-networking \
+	  --disable-component-update --disable-sync --no-first-run \
+	  --user-data-dir=$(CURDIR)/_build/.pdf-profile --virtual-time-budget=30000 \
+	  --no-pdf-header-footer --print-to-pdf=$(CURDIR)/_build/lossbook.pdf \
+	  file://$(CURDIR)/_build/singlehtml/book/index.html 2>/dev/null
+	rm -rf _build/.pdf-profile
+	@echo "The book is in _build/lossbook.pdf"
+
 test: $(STAMP) $(ASSETS_STAMP)
 	$(PY) -m pytest
 
@@ -64,10 +80,13 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 # Re-execute every chapter in place; widget state is stored with the outputs
-# (nbclient's store_widget_state), so the built pages can show the widgets.
+# (nbclient's store_widget_state), so the built pages can show the widgets, and every
+# widget records what it shows for each position of its controls
+# (LOSSBOOK_RECORD_WIDGETS=1, see lossbook/book/recording.py), so they respond there too.
 notebooks: $(STAMP)
 	for nb in book/*.ipynb; do \
-	  $(VENV)/bin/jupyter execute --inplace --NotebookClient.store_widget_state=True "$$nb" || exit 1; \
+	  LOSSBOOK_RECORD_WIDGETS=1 $(VENV)/bin/jupyter execute --inplace \
+	    --NotebookClient.store_widget_state=True "$$nb" || exit 1; \
 	done
 
 clean:

@@ -97,25 +97,27 @@ def test_explorer_follows_its_controls():
     ex = explore("HuberLoss", num=41)
     x = np.linspace(-3.0, 3.0, 41)
     np.testing.assert_allclose(ex.lines["loss"].get_ydata(), huber(x, 1.0))
-    assert set(ex.controls) == {"loss", "label", "gradient", "rho"}
+    # HuberLoss has one plot label, so no label drop-down: it could not change anything
+    assert set(ex.controls) == {"loss", "rho"}
     slider = ex.controls["rho"]
-    assert (slider.min, slider.max) == (0.1, 3.0)  # the registry's range
+    assert (slider.min, slider.max, slider.step) == (0.1, 3.0, 0.1)  # the registry's range
 
     slider.value = 2.0
     np.testing.assert_allclose(ex.lines["loss"].get_ydata(), huber(x, 2.0))
     np.testing.assert_allclose(ex.lines["gradient"].get_ydata(), huber_slope(x, 2.0))
     assert "rho=2" in ex.ax.get_title()
+    # what the Output widget shows is this figure, described by the controls' readouts
+    shown = ex.output.outputs[0]["data"]
+    assert "<svg" in shown["image/svg+xml"] and "rho = 2.0" in shown["text/plain"]
+    assert "HuberLoss(rho=2)" in shown["image/svg+xml"]            # the title, as text
 
-    ex.controls["gradient"].value = False
-    assert set(ex.lines) == {"loss"}
-    ex.controls["gradient"].value = True
-    assert set(ex.lines) == {"loss", "gradient"}
+    assert set(explore("L1Loss", gradient=False, num=11).lines) == {"loss"}
 
 
 def test_explorer_switches_loss_and_label():
     ex = explore("HuberLoss", num=41)
     ex.controls["loss"].value = "PoissonNLLLoss"
-    assert set(ex.controls) == {"loss", "label", "gradient", "from_logits", "compute_full"}
+    assert set(ex.controls) == {"loss", "label", "from_logits", "compute_full"}
     assert list(ex.controls["label"].options) == [("0", 0.0), ("1", 1.0), ("3", 3.0)]
     ex.controls["label"].value = 3.0
     x = np.linspace(-2.0, 3.0, 41)
@@ -128,18 +130,45 @@ def test_explorer_switches_loss_and_label():
     np.testing.assert_allclose(value[x > 0], x[x > 0] - 3.0 * np.log(x[x > 0] + 1e-8))
 
     ex.controls["loss"].value = "L2Loss"
-    ex.controls["label"].value = 0.0
+    assert set(ex.controls) == {"loss"}
     np.testing.assert_allclose(ex.lines["loss"].get_ydata(), 0.5 * np.linspace(-3, 3, 41) ** 2)
+    # each loss keeps its own controls: back to Poisson, as it was left
+    ex.controls["loss"].value = "PoissonNLLLoss"
+    assert ex.controls["label"].value == 3.0 and ex.controls["from_logits"].value is False
+    assert "label = 3" in ex.ax.get_title()
+
+
+def test_explorer_offers_no_control_that_cannot_change_the_curve():
+    # GaussianNLLLoss's eps floors a variance the plot fixes at 1: no slider for it
+    ex = explore("GaussianNLLLoss", num=21)
+    assert set(ex.controls) == {"loss", "full"}
+    ex.controls["full"].value = True
+    np.testing.assert_allclose(ex.lines["loss"].get_ydata(),
+                               0.5 * np.linspace(-3, 3, 21) ** 2 + 0.5 * np.log(2 * np.pi))
+
+
+def test_explorer_family_and_list_of_losses():
+    ex = explore("HingeLoss", losses="classification")
+    assert "HuberLoss" not in ex.controls["loss"].options
+    assert list(ex.controls["loss"].options) == plottable("classification")
+    ex = explore("L1Loss", losses=["L1Loss", "L2Loss"])
+    assert list(ex.controls["loss"].options) == ["L1Loss", "L2Loss"]
+    with pytest.raises(ValueError, match="cannot be plotted here"):
+        explore("HuberLoss", losses="classification")
+    with pytest.raises(ValueError, match="no plottable loss"):
+        explore("HuberLoss", losses="no-such-family")
 
 
 def test_explorer_starting_values_and_bad_names():
-    ex = explore("HuberLoss", label=0.5, rho=0.5, num=21)
+    ex = explore("HuberLoss", label=0.0, rho=0.5, num=21)
     np.testing.assert_allclose(ex.lines["loss"].get_ydata(),
-                               huber(np.linspace(-3.0, 3.0, 21) - 0.5, 0.5))
+                               huber(np.linspace(-3.0, 3.0, 21), 0.5))
     with pytest.raises(ValueError, match="cannot be plotted"):
         explore("NoSuchLoss")
     with pytest.raises(ValueError, match="no parameter"):
         explore("L1Loss", rho=1.0)
+    with pytest.raises(ValueError, match="plot labels"):
+        explore("HuberLoss", label=0.5)
 
 
 def bell(mean, width, outcomes):
@@ -150,11 +179,11 @@ def bell(mean, width, outcomes):
 def test_divergence_explorer_follows_its_sliders():
     from lossbook.book.widgets import compare_distributions
 
-    dx = compare_distributions(p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12)
-    assert set(dx.controls) == {"p_mean", "p_width", "q_mean", "q_width"}
+    dx = compare_distributions(p_mean=4.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12)
+    assert set(dx.controls) == {"q_mean", "q_width"}
     dx.controls["q_width"].value = 2.5
-    dx.controls["p_mean"].value = 4.0
-    p, q = bell(4.0, 1.5, 12), bell(6.0, 2.5, 12)
+    dx.controls["q_mean"].value = 7.0
+    p, q = bell(4.0, 1.5, 12), bell(7.0, 2.5, 12)
     np.testing.assert_allclose(dx.p, p)
     np.testing.assert_allclose(dx.q, q)
     m = (p + q) / 2
