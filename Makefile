@@ -65,10 +65,16 @@ pdf: $(STAMP) $(ASSETS_STAMP)
 test: $(STAMP) $(ASSETS_STAMP)
 	$(PY) -m pytest
 
-# JupyterLab is only for reading interactively, so it is installed on first use.
+# JupyterLab on the chapters; it prints the URL to open (with its token). Its kernels inherit
+# PYTHONPATH, so they import this checkout's lossbook, and the venv's own kernel is preferred
+# over one of the same name in the user's Jupyter folders. Jupyter refuses to run as root
+# (the usual user in containers) unless told: --allow-root is passed then, and only then.
+# LAB_ARGS adds options, e.g. make lab LAB_ARGS="--ip=0.0.0.0 --port=8890 --no-browser".
+LAB_ARGS ?=
 lab: $(STAMP)
-	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install --quiet --disable-pip-version-check jupyterlab
-	$(VENV)/bin/jupyter lab book/
+	@echo "JupyterLab serves the chapters in book/; open the URL it prints below. Ctrl-C twice stops it."
+	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ServerApp.root_dir=book \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
