@@ -48,12 +48,13 @@ def stop(process, timeout=10):
 
 
 @contextmanager
-def chromium(executable, width=1200, height=900, prefix="lossbook-chromium"):
+def chromium(executable, width=1200, height=900, prefix="lossbook-chromium", extra=()):
     """Start headless Chromium with a fresh profile (a temporary folder named after
-    `prefix`); yield its DevTools port."""
+    `prefix`) and any `extra` flags; yield its DevTools port."""
     profile = tempfile.mkdtemp(prefix=f"{prefix}-")
     process = subprocess.Popen(
-        [executable, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
+        [executable, *FLAGS, *extra, f"--user-data-dir={profile}",
+         f"--window-size={width},{height}",
          "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = Path(profile) / "DevToolsActivePort"

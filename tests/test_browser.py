@@ -12,10 +12,7 @@ and then the controls that option shows; one step of each slider; each checkbox)
 checks that the figure changes and that the new figure was drawn for the control's new
 value: each recorded figure carries the readouts it was drawn for as its title.
 
-Chromium is driven over the DevTools protocol (tornado's websocket client, which the
-notebook stack already installs). Every request the page makes is recorded from the
-protocol's Network events; besides, the host resolver maps every name except localhost
-to nothing, so a request that did try to leave would fail instead of succeeding quietly.
+Chromium is driven over the DevTools protocol (tests/chromium.py).
 
 Without Chromium (the Debian package ``chromium``; .ci/run installs it) the test is
 skipped with that reason, shown in the summary (pytest runs with -rs).
@@ -24,21 +21,14 @@ import asyncio
 import base64
 import functools
 import http.server
-import threading
 import json
-import os
 import re
-import shutil
-import subprocess
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
+import threading
 
 import nbformat
 import pytest
-from tornado.websocket import websocket_connect
 
+from chromium import chromium, find_chromium, open_tab
 from conftest import ROOT, chapters
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -81,84 +71,15 @@ CHECK_PAGE = r"""
 """
 
 
-def find_chromium():
-    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-class DevTools:
-    """The few DevTools-protocol calls the test needs, with the events that arrive meanwhile."""
-
-    def __init__(self, socket):
-        self.socket = socket
-        self.events = []
-        self._id = 0
-
-    async def call(self, method, timeout=60, **params):
-        self._id += 1
-        await self.socket.write_message(json.dumps({"id": self._id, "method": method,
-                                                    "params": params}))
-        deadline = time.monotonic() + timeout
-        while True:
-            message = await asyncio.wait_for(self.socket.read_message(),
-                                             max(deadline - time.monotonic(), 0.1))
-            if message is None:
-                raise RuntimeError(f"Chromium closed the connection during {method}")
-            data = json.loads(message)
-            if data.get("id") == self._id:
-                if "error" in data:
-                    raise RuntimeError(f"{method}: {data['error']}")
-                return data["result"]
-            self.events.append(data)
-
-    async def wait_for(self, event, timeout=60):
-        deadline = time.monotonic() + timeout
-        while not any(e.get("method") == event for e in self.events):
-            message = await asyncio.wait_for(self.socket.read_message(),
-                                             max(deadline - time.monotonic(), 0.1))
-            if message is None:
-                raise RuntimeError(f"Chromium closed the connection waiting for {event}")
-            self.events.append(json.loads(message))
-
-
 @pytest.fixture(scope="module")
 def browser():
     executable = find_chromium()
     if executable is None:
         pytest.skip("Chromium is not installed (Debian package `chromium`; .ci/run installs it), "
                     "so the built pages were not opened in a browser")
-    profile = tempfile.mkdtemp(prefix="lossbook-chromium-")
-    process = subprocess.Popen(
-        [executable, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", "--disable-quic", "--disable-extensions",
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-         # loopback bypasses a proxy; everything else goes to a closed port and fails
-         "--proxy-server=http://127.0.0.1:9", "--remote-debugging-port=0",
-         f"--user-data-dir={profile}", "--window-size=1200,900", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.is_file() and port_file.read_text().count("\n") >= 1:
-                break
-            if process.poll() is not None:
-                pytest.fail(f"Chromium exited with code {process.returncode} at start-up")
-            time.sleep(0.1)
-        else:
-            pytest.fail("Chromium did not open its DevTools port within 30 s")
-        port = int(port_file.read_text().split("\n")[0])
+    # loopback bypasses a proxy: everything else goes to a closed port and fails
+    with chromium(executable, extra=("--proxy-server=http://127.0.0.1:9",)) as port:
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -186,24 +107,11 @@ async def open_page(port, url, script, screenshot=None, timeout=90):
     The value gains ``requests`` (every URL the page asked for), ``failed`` (requests that
     failed, with the reason) and ``exceptions`` (uncaught JavaScript errors).
     """
-    new_tab = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")
-    with urllib.request.urlopen(new_tab) as response:
-        target = json.load(response)
-    socket = await websocket_connect(target["webSocketDebuggerUrl"], max_message_size=1 << 28)
-    tools = DevTools(socket)
+    tools, close = await open_tab(port)
     try:
-        await tools.call("Network.enable")
-        await tools.call("Page.enable")
-        await tools.call("Runtime.enable")
-        await tools.call("Emulation.setDeviceMetricsOverride", width=1200, height=900,
-                         deviceScaleFactor=1, mobile=False)
         await tools.call("Page.navigate", url=url)
         await tools.wait_for("Page.loadEventFired")
-        result = await tools.call("Runtime.evaluate", expression=script, awaitPromise=True,
-                                  returnByValue=True, timeout=timeout)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
-        report = result["result"]["value"]
+        report = await tools.evaluate(script, timeout=timeout)
         if screenshot is not None:
             metrics = await tools.call("Page.getLayoutMetrics")
             height = min(int(metrics["cssContentSize"]["height"]), 12000)
@@ -212,19 +120,15 @@ async def open_page(port, url, script, screenshot=None, timeout=90):
                                     clip={"x": 0, "y": 0, "width": 1200, "height": height,
                                           "scale": 1})
             screenshot.write_bytes(base64.b64decode(shot["data"]))
-        requests = [e["params"] for e in tools.events
-                    if e.get("method") == "Network.requestWillBeSent"]
-        report["requests"] = [r["request"]["url"] for r in requests]
-        urls = {r["requestId"]: r["request"]["url"] for r in requests}
+        report["requests"] = tools.requests()
+        urls = {e["params"]["requestId"]: e["params"]["request"]["url"] for e in tools.events
+                if e.get("method") == "Network.requestWillBeSent"}
         report["failed"] = [(urls.get(e["params"]["requestId"]), e["params"].get("errorText"))
                             for e in tools.events if e.get("method") == "Network.loadingFailed"]
-        report["exceptions"] = [
-            e["params"]["exceptionDetails"].get("exception", {}).get("description", "")[:300]
-            for e in tools.events if e.get("method") == "Runtime.exceptionThrown"]
+        report["exceptions"] = [text[:300] for text in tools.console_errors()]
         return report
     finally:
-        socket.close()
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/json/close/{target['id']}").close()
+        await close()
 
 
 # Jupyter Book 1.0.4 writes sphinx-thebe's configuration script twice on every page, so
