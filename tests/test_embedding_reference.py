@@ -56,10 +56,10 @@ def test_value_and_gradient_match_pytorch(reference, case):
     else:
         np.testing.assert_allclose(value, torch_value, rtol=1e-12, atol=1e-14)
     grads = grads if isinstance(grads, tuple) else (grads,)
-    assert len(grads) == len(loss._grad_args)
+    assert len(grads) == len(loss.grad_inputs)
     # atol 1e-11: torch's cosine puts its eps (1e-12) on the squared norms, and the cosine
     # gradient y/den - cos x/|x|^2 cancels, so single entries differ by ~1e-12 in absolute terms.
-    for name, grad in zip(loss._grad_args, grads):
+    for name, grad in zip(loss.grad_inputs, grads):
         np.testing.assert_allclose(grad, reference[f"{case}__grad_{name}"], rtol=1e-11, atol=1e-11,
                                    err_msg=f"{case}: gradient for {name}")
 

@@ -254,8 +254,8 @@ class DivergenceExplorer:
             "KL(q||p)": float(information.kl_divergence(self.q, self.p)),
             "JS": float(information.js_divergence(self.p, self.q)),
         }
-        self.terms = {"KL(p||q)": information._kl_terms(self.p, self.q),
-                      "KL(q||p)": information._kl_terms(self.q, self.p)}
+        self.terms = {"KL(p||q)": information.kl_terms(self.p, self.q),
+                      "KL(q||p)": information.kl_terms(self.q, self.p)}
         self._draw()
         _show_figure(self.output, self.figure)
 
