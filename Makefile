@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lossbook-installed
 # `make test-lib`: the library's tests in a venv of their own with numpy, pytest and
 # hypothesis only (requirements-lib.txt), without the book's toolchain.
-LIB_VENV ?= .venv-lib
+LIB_VENV ?= _build/venv-lib
 LIB_STAMP := $(LIB_VENV)/.lossbook-lib-installed
 
 # The scripts that show saved widget state in the built pages, fetched from the npm

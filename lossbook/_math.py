@@ -101,7 +101,7 @@ def softmax(x, axis=-1):
     return e
 
 
-def binary_logistic(logits, target):
+def binary_logistic(logits, target, out=None):
     r"""Per-element binary cross-entropy on logits and its derivative, sharing one exponential.
 
     .. math::
@@ -111,6 +111,7 @@ def binary_logistic(logits, target):
 
     which equals :math:`-z \log\sigma(x) - (1 - z)\log(1 - \sigma(x))` but never
     overflows. SigmoidBinaryCrossEntropyLoss, LogisticLoss and SigmoidFocalLoss use it.
+    With ``out``, the derivative is written there (numpy's convention).
     At an infinite logit the loss is its limit: 0 when the label puts all its mass on the
     side the logit points to, :math:`+\infty` otherwise.
 
@@ -126,10 +127,12 @@ def binary_logistic(logits, target):
     e = np.exp(-size)                       # exp(-|x|) in (0, 1]: cannot overflow
     # sigma(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0; max(e, x >= 0) picks the numerator
     # without a branch (np.where is slow on random masks) and without cancellation.
-    prob = np.maximum(e, logits >= 0) / (1 + e)
+    prob = np.maximum(e, logits >= 0, out=out)
+    prob /= 1 + e
+    prob -= target                          # the derivative sigma(x) - z
     if size.size and np.isinf(np.fmax.reduce(size, axis=None)):
-        return _at_infinite_logits(logits, target, e), prob - target
-    return np.maximum(logits, 0) - logits * target + np.log1p(e), prob - target
+        return _at_infinite_logits(logits, target, e), prob
+    return np.maximum(logits, 0) - logits * target + np.log1p(e), prob
 
 
 def _at_infinite_logits(logits, target, e):

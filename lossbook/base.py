@@ -105,7 +105,10 @@ class Loss:
       gradient per element to the gradients;
 
     and may set ``reduction = "sum"`` (default ``"mean"``), ``blocked = True`` (large
-    batches may be cut into blocks of rows), override :meth:`value_shape` when its
+    batches may be cut into blocks of rows), ``in_place = True`` (its
+    ``value_and_derivative`` takes ``out=``, the rows of the gradient of its one
+    differentiable input, and writes the derivative there: a pass saved where ``make bench``
+    shows it matters), override :meth:`value_shape` when its
     per-element loss is not of the main input's shape, and :meth:`prepare` when its
     inputs need checks that depend on one another.
     """
@@ -113,6 +116,7 @@ class Loss:
     inputs = (Pred("pred"), Like("label"), SAMPLE_WEIGHT)
     reduction = "mean"
     blocked = False
+    in_place = False
 
     weight = Hyperparameter(real(none=True), "Global scalar weight (None means 1).")
     batch_axis = Hyperparameter(integer(), "The axis that indexes samples.")
@@ -233,7 +237,7 @@ class Loss:
         grad_shapes = [np.shape(inputs[name]) for name in cls.grad_inputs]
         out, grads = engine.evaluate(
             self._formula, batched, constants, shape, axis, weights, head, scale, grad_shapes,
-            dtype, need_grad, blocked=self.blocked, vjp=cls._vjp)
+            dtype, need_grad, blocked=self.blocked, vjp=cls._vjp, in_place=self.in_place)
         if not need_grad:
             return out, None
         return out, grads[0] if len(grads) == 1 else tuple(grads)

@@ -69,6 +69,7 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     inputs = (Pred("pred", domain="pred_domain"), Like("label", checks.UNIT), SAMPLE_WEIGHT,
               Broadcast("pos_weight", checks.WEIGHTS))
     blocked = True
+    in_place = True                     # (make bench: the derivative written into the gradient)
     from_sigmoid = Hyperparameter(boolean, "pred holds probabilities (True) or logits (False).")
 
     def __init__(self, from_sigmoid=False, weight=None, batch_axis=0):
@@ -80,15 +81,15 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
         return Interval(0, 1, what="a probability, since from_sigmoid=True") \
             if self.from_sigmoid else None
 
-    def value_and_derivative(self, pred, label, pos_weight=None):
+    def value_and_derivative(self, pred, label, pos_weight=None, out=None):
         if self.from_sigmoid:
             eps = 1e-12
             pos, neg = pred + eps, 1 - pred + eps
             weighted = label if pos_weight is None else label * pos_weight
             loss = -(weighted * np.log(pos) + (1 - label) * np.log(neg))
-            return loss, (1 - label) / neg - weighted / pos
+            return loss, np.subtract((1 - label) / neg, weighted / pos, out=out)
         if pos_weight is None:
-            return binary_logistic(pred, label)
+            return binary_logistic(pred, label, out=out)
         log_weight = 1 + (pos_weight - 1) * label
         e = np.exp(-np.abs(pred))
         softplus_neg = np.maximum(-pred, 0) + np.log1p(e)          # softplus(-x), stable
@@ -99,7 +100,7 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
             wrong = np.where(pred > 0, 1 - label, log_weight * label)
             limit = np.where(wrong > 0, np.inf, np.where(wrong == 0, 0.0, np.nan))
             loss = np.where(np.isinf(pred), limit.astype(pred.dtype), loss)
-        return loss, (1 - label) - log_weight * sigmoid_neg
+        return loss, np.subtract(1 - label, log_weight * sigmoid_neg, out=out)
 
 
 SigmoidBCELoss = SigmoidBinaryCrossEntropyLoss

@@ -111,7 +111,7 @@ def _share_rows(run_rows, batch, rows):
 
 # ---------------------------------------------------------------------------- engine
 def evaluate(formula, batched, constants, shape, axis, weights, head, scale, grad_shapes,
-             dtype, need_grad, blocked=False, vjp=False):
+             dtype, need_grad, blocked=False, vjp=False, in_place=False):
     r"""Per-sample values and gradients of a loss, given its formula.
 
     Parameters
@@ -130,6 +130,8 @@ def evaluate(formula, batched, constants, shape, axis, weights, head, scale, gra
     grad_shapes : the shapes of the gradients, one per differentiable input.
     dtype : the dtype of the results.
     blocked : whether a large batch may be cut into blocks (only when ``axis`` is 0).
+    in_place : the formula takes ``out=``, the rows of the one gradient, and writes its
+        derivative there (saves a pass over the gradient; only when ``axis`` is 0).
 
     Returns
     -------
@@ -150,14 +152,19 @@ def evaluate(formula, batched, constants, shape, axis, weights, head, scale, gra
     rows = min(max(1, BLOCK // max(width, 1)), max(batch, 1)) if blocked else max(batch, 1)
     tail = tuple(shape[1:])
 
+    into = in_place and grads is not None
+
     def run_rows(first, last):
         for start in range(first, last, rows):
             stop = min(start + rows, last)
             block = {name: array[start:stop] for name, array in batched.items()}
-            value, derivative = formula(**block, **constants)
+            if into:
+                value, derivative = formula(**block, **constants, out=grads[0][start:stop])
+            else:
+                value, derivative = formula(**block, **constants)
             w = None if weights is None else weights[start:stop].reshape(stop - start, count)
-            _finish_rows(value, derivative, w, head, scale, out, grads, start, stop, count,
-                         tail, dtype, vjp)
+            _finish_rows(value, None if into else derivative, w, head, scale, out, grads,
+                         start, stop, count, tail, dtype, vjp)
 
     _share_rows(run_rows, batch, rows)
     out *= scale
@@ -182,6 +189,10 @@ def _finish_rows(value, derivative, w, head, scale, out, grads, start, stop, cou
             g_el = g_el * w
     if not np.isscalar(g_el):        # (n, count) or (n, 1): laid over the sample's axes
         g_el = g_el.reshape((n,) + (tail if g_el.shape[1] == count else (1,) * len(tail)))
+    if derivative is None:                      # written in place: scale it there
+        if not (np.isscalar(g_el) and g_el == 1.0):
+            grads[0][start:stop] *= g_el
+        return
     if vjp:
         derivative = derivative(g_el)
         for grad, part in zip(grads, derivative):

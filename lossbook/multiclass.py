@@ -41,7 +41,7 @@ def _put(array, index, axis, values):
 
 
 def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_weight=None,
-                  ignore_index=None):
+                  ignore_index=None, out=None):
     r"""Per-position cross-entropy and its derivative, for a softmax over ``axis``.
 
     With :math:`\log p = x - \operatorname{logsumexp}(x)` (or ``pred`` itself when
@@ -57,7 +57,7 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
 
     The loss keeps ``axis`` with size 1; positions whose sparse label is ``ignore_index``
     give 0 and a zero derivative. For sparse labels :math:`t` is never built: the index
-    picks its one large entry.
+    picks its one large entry. With ``out`` (pred's shape), the derivative is written there.
     """
     num_classes = pred.shape[axis]
     if from_logits:
@@ -65,10 +65,10 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
     else:
         # (the ufuncs' own reduce: np.max and np.sum add a wrapper's cost per block)
         shifted = pred - np.maximum.reduce(pred, axis=axis, keepdims=True)
-        exp = np.exp(shifted)
-        total = np.add.reduce(exp, axis=axis, keepdims=True)
+        prob = np.exp(shifted, out=out)                    # the softmax, once normalised:
+        total = np.add.reduce(prob, axis=axis, keepdims=True)
         log_z = np.log(total)                              # log p = shifted - log_z
-        prob = exp * np.reciprocal(total)                  # softmax (a product is cheaper)
+        prob *= np.reciprocal(total)                       # (a product is cheaper)
         log_p = None
     weights = None
     if class_weight is not None:
@@ -87,8 +87,10 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
             target = target * weights
         loss = -np.sum(target * full_log_p(), axis=axis, keepdims=True)
         if prob is None:
-            return loss, -target
-        return loss, prob * np.sum(target, axis=axis, keepdims=True) - target
+            return loss, np.negative(target, out=out)
+        prob *= np.sum(target, axis=axis, keepdims=True)
+        prob -= target
+        return loss, prob
 
     keep = None
     if ignore_index is not None:                          # ignored positions read class 0
@@ -106,20 +108,23 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
         smooth = smoothing / num_classes if weights is None else (smoothing / num_classes) * weights
         loss -= np.sum(smooth * full_log_p(), axis=axis, keepdims=True)
     if prob is None:
-        grad = np.zeros(pred.shape, dtype=pred.dtype)
+        grad = np.zeros(pred.shape, dtype=pred.dtype) if out is None else out
+        grad[...] = 0
     else:
         total_t = hot                                      # sum_c t_c
         if smoothing:
             total_t = total_t + (smoothing if class_weight is None else
                                  smoothing / num_classes * float(np.sum(class_weight)))
-        grad = prob if np.isscalar(total_t) and total_t == 1 else prob * total_t
+        grad = prob
+        if not (np.isscalar(total_t) and total_t == 1):
+            grad *= total_t
     if smooth is not None:
         grad -= smooth
     _put(grad, index, axis, _take(grad, index, axis) - hot)
     if keep is not None:
         loss *= keep
         grad *= keep
-    return loss.astype(pred.dtype, copy=False), grad.astype(pred.dtype, copy=False)
+    return loss.astype(pred.dtype, copy=False), grad
 
 
 def _class_weight(who, name, value):
@@ -225,6 +230,7 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     inputs = (Pred("pred"), ClassLabel("label"), SAMPLE_WEIGHT)
     blocked = True
+    in_place = True                     # (make bench: the softmax written into the gradient)
     axis = _AXIS
     sparse_label = Hyperparameter(boolean, "Labels are class indices (True) or distributions.")
     from_logits = Hyperparameter(boolean, "pred holds log-probabilities (True) or scores.")
@@ -249,9 +255,9 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     value_shape = _per_position_shape
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, out=None):
         return cross_entropy(pred, label, self.axis % pred.ndim, self.from_logits,
-                             self.label_smoothing, self.class_weight, self.ignore_index)
+                             self.label_smoothing, self.class_weight, self.ignore_index, out)
 
 
 SoftmaxCELoss = SoftmaxCrossEntropyLoss
@@ -333,6 +339,7 @@ class NLLLoss(Loss):
 
     inputs = (Pred("pred"), ClassLabel("label"), SAMPLE_WEIGHT)
     blocked = True
+    in_place = True
     axis = _AXIS
     class_weight = _CLASS_WEIGHT
     ignore_index = _IGNORE_INDEX
@@ -371,9 +378,10 @@ class NLLLoss(Loss):
 
     value_shape = _per_position_shape
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, out=None):
         return cross_entropy(pred, label, self.axis % pred.ndim, from_logits=True,
-                             class_weight=self.class_weight, ignore_index=self.ignore_index)
+                             class_weight=self.class_weight, ignore_index=self.ignore_index,
+                             out=out)
 
 
 register(Record(
