@@ -33,14 +33,17 @@ _P = inspect.Parameter
 class Hyperparameter:
     """A constructor argument of a loss: checked when ``__init__`` sets it, read-only after.
 
-    ``check(who, name, value) -> value`` validates it (see :mod:`lossbook.checks`)::
+    ``check`` is a domain of :mod:`lossbook.checks` for a number (``checks.POSITIVE``),
+    or a function ``check(who, name, value) -> value`` for anything else::
 
-        rho = Hyperparameter(lambda who, name, value: checks.scalar(who, name, value, checks.POSITIVE))
+        rho = Hyperparameter(checks.POSITIVE, "Where the quadratic piece meets the linear one.")
 
     ``loss.rho`` reads it; ``loss.rho = 2`` on a built loss raises ``AttributeError``.
     """
 
     def __init__(self, check, doc=""):
+        if isinstance(check, (checks.Interval, checks.Values)):
+            check = real(check)
         self.check = check
         self.__doc__ = doc
 

@@ -70,11 +70,15 @@ class TripletLoss(Loss):
         As for every loss (:class:`~lossbook.Loss`); every axis but the batch axis belongs
         to the embedding vector.
 
-    Inputs: ``pred`` of any shape with a batch axis; ``positive`` and ``negative`` with the
+    Inputs
+    ------
+    ``pred`` of any shape with a batch axis; ``positive`` and ``negative`` with the
     same number of elements (reshaped to ``pred``'s shape, as Gluon's ``_reshape_like``);
     ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
 
-    Returns: shape ``(batch,)``, one value per sample (no further mean), the dtype of
+    Returns
+    -------
+    shape ``(batch,)``, one value per sample (no further mean), the dtype of
     ``pred``. ``grad`` returns ``(d_pred, d_positive, d_negative)``, each of ``pred``'s shape.
 
     Notes
@@ -167,11 +171,15 @@ class CosineEmbeddingLoss(Loss):
     margin : float, default 0
         Dissimilar pairs are penalised only while their cosine exceeds ``margin``.
 
-    Inputs: ``input1`` of any shape with a batch axis; ``input2`` with the same number of
+    Inputs
+    ------
+    ``input1`` of any shape with a batch axis; ``input2`` with the same number of
     elements; ``label`` with one value per sample, each 1 (similar) or -1 (dissimilar);
     ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
 
-    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    Returns
+    -------
+    shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
     ``(d_input1, d_input2)``.
 
     Notes
@@ -266,11 +274,15 @@ class MarginRankingLoss(Loss):
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
 
-    Inputs: ``input1`` of any shape with a batch axis; ``input2`` and ``label`` with the same
+    Inputs
+    ------
+    ``input1`` of any shape with a batch axis; ``input2`` and ``label`` with the same
     number of elements (reshaped to ``input1``'s shape; never broadcast); every label 1 or -1;
     ``sample_weight`` broadcastable to ``input1``'s shape.
 
-    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    Returns
+    -------
+    shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
     ``(d_input1, d_input2)``.
 
     >>> MarginRankingLoss(margin=0.5)(np.array([[2.0, 0.0]]), np.array([[1.0, 1.0]]),
@@ -340,11 +352,15 @@ class ContrastiveLoss(Loss):
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
 
-    Inputs: ``input1`` of any shape with a batch axis; ``input2`` with the same number of
+    Inputs
+    ------
+    ``input1`` of any shape with a batch axis; ``input2`` with the same number of
     elements; ``label`` with one value per sample, each 1 (similar) or 0 (dissimilar);
     ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
 
-    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    Returns
+    -------
+    shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
     ``(d_input1, d_input2)``.
 
     References
