@@ -61,37 +61,60 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
     """
     num_classes = pred.shape[axis]
     if from_logits:
-        prob, log_p = None, pred
+        softmax = _Softmax(None, pred, None, None)
     else:
         # (the ufuncs' own reduce: np.max and np.sum add a wrapper's cost per block)
         shifted = pred - np.maximum.reduce(pred, axis=axis, keepdims=True)
         prob = np.exp(shifted, out=out)                    # the softmax, once normalised:
         total = np.add.reduce(prob, axis=axis, keepdims=True)
-        log_z = np.log(total)                              # log p = shifted - log_z
         prob *= np.reciprocal(total)                       # (a product is cheaper)
-        log_p = None
+        softmax = _Softmax(prob, None, shifted, np.log(total))
     weights = None
     if class_weight is not None:
         shape = [1] * pred.ndim
         shape[axis] = num_classes
         weights = class_weight.astype(pred.dtype).reshape(shape)
-
-    def full_log_p():
-        return log_p if log_p is not None else shifted - log_z
-
     if label.shape == pred.shape:                          # dense: a distribution per position
-        target = label
-        if smoothing:
-            target = (1 - smoothing) * target + smoothing / num_classes
-        if weights is not None:
-            target = target * weights
-        loss = -np.sum(target * full_log_p(), axis=axis, keepdims=True)
-        if prob is None:
-            return loss, np.negative(target, out=out)
-        prob *= np.sum(target, axis=axis, keepdims=True)
-        prob -= target
-        return loss, prob
+        return _dense_cross_entropy(softmax, label, axis, smoothing, weights, out)
+    return _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight, weights,
+                                 ignore_index, out)
 
+
+class _Softmax:
+    """The softmax ``prob`` (None for log-probabilities in) and ``log p``: given, or
+    ``shifted - log_z``, computed only when a formula needs all of it."""
+
+    def __init__(self, prob, log_p, shifted, log_z):
+        self.prob, self.log_p, self.shifted, self.log_z = prob, log_p, shifted, log_z
+
+    def full_log_p(self):
+        return self.log_p if self.log_p is not None else self.shifted - self.log_z
+
+    def log_p_at(self, index, axis):
+        if self.log_p is not None:
+            return _take(self.log_p, index, axis)
+        return _take(self.shifted, index, axis) - self.log_z
+
+
+def _dense_cross_entropy(softmax, label, axis, smoothing, weights, out):
+    num_classes = label.shape[axis]
+    target = label
+    if smoothing:
+        target = (1 - smoothing) * target + smoothing / num_classes
+    if weights is not None:
+        target = target * weights
+    loss = -np.sum(target * softmax.full_log_p(), axis=axis, keepdims=True)
+    if softmax.prob is None:
+        return loss, np.negative(target, out=out)
+    grad = softmax.prob                                    # p sum_c t_c - t
+    grad *= np.sum(target, axis=axis, keepdims=True)
+    grad -= target
+    return loss, grad
+
+
+def _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight, weights,
+                          ignore_index, out):
+    num_classes = pred.shape[axis]
     keep = None
     if ignore_index is not None:                          # ignored positions read class 0
         keep = label != ignore_index
@@ -101,13 +124,12 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
     hot = 1 - smoothing                                    # the target's mass at the label
     if class_weight is not None:
         hot = hot * class_weight.astype(pred.dtype)[index]
-    picked = _take(log_p, index, axis) if log_p is not None else _take(shifted, index, axis) - log_z
-    loss = -hot * picked
+    loss = -hot * softmax.log_p_at(index, axis)
     smooth = None
     if smoothing:
         smooth = smoothing / num_classes if weights is None else (smoothing / num_classes) * weights
-        loss -= np.sum(smooth * full_log_p(), axis=axis, keepdims=True)
-    if prob is None:
+        loss -= np.sum(smooth * softmax.full_log_p(), axis=axis, keepdims=True)
+    if softmax.prob is None:
         grad = np.zeros(pred.shape, dtype=pred.dtype) if out is None else out
         grad[...] = 0
     else:
@@ -115,7 +137,7 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
         if smoothing:
             total_t = total_t + (smoothing if class_weight is None else
                                  smoothing / num_classes * float(np.sum(class_weight)))
-        grad = prob
+        grad = softmax.prob                                # p sum_c t_c - t
         if not (np.isscalar(total_t) and total_t == 1):
             grad *= total_t
     if smooth is not None:

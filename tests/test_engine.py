@@ -3,6 +3,9 @@
 The inputs are large enough to be cut into several blocks, with a short last block, so
 that slicing of inputs, sample_weight, out_grad and the gradient across blocks is tested.
 """
+import os
+import subprocess
+import sys
 import threading
 import warnings
 
@@ -247,10 +250,11 @@ def test_set_num_threads_rejects_bad_values(bad, threads):
 
 
 @pytest.mark.parametrize("value, expected", [("3", 3), ("1", 1), ("0", None), ("two", None)])
-def test_the_environment_sets_the_default_number_of_threads(value, expected, monkeypatch):
-    monkeypatch.setenv("LOSSBOOK_NUM_THREADS", value)
+def test_the_environment_sets_the_default_number_of_threads(value, expected):
+    code = "import lossbook; print(lossbook.get_num_threads())"
+    env = {**os.environ, "LOSSBOOK_NUM_THREADS": value}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     if expected is None:
-        with pytest.raises(ValueError, match="LOSSBOOK_NUM_THREADS"):
-            engine._threads_from_env()
+        assert result.returncode != 0 and "LOSSBOOK_NUM_THREADS must be a positive int" in result.stderr
     else:
-        assert engine._threads_from_env() == expected
+        assert result.returncode == 0 and result.stdout.strip() == str(expected)
