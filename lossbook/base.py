@@ -292,6 +292,18 @@ class ElementwiseLoss(Loss):
     gets two arrays of one shape and returns the loss and its derivative with respect to
     ``pred``, both of that shape. ``label_domain`` (a :mod:`lossbook.checks` domain, or
     None for any real) is checked on every call. Large batches run in blocks of rows.
+
+    Inputs
+    ------
+    pred : any shape with a batch axis; integers are promoted to float64.
+    label : ``pred``'s number of elements, reshaped to its shape (Gluon's ``reshape_like``;
+        sizes that differ are an error, never a broadcast).
+    sample_weight : broadcastable to ``pred``'s shape without growing it, e.g.
+        ``(batch, 1)``; a 1-D weight of the batch's length weighs the samples.
+
+    Returns
+    -------
+    The mean over every axis but the batch axis: shape ``(batch,)``, ``pred``'s dtype.
     """
 
     inputs = (Pred("pred"), Like("label", domain="label_domain"), SAMPLE_WEIGHT)

@@ -130,6 +130,12 @@ class LogisticLoss(ElementwiseLoss):
         As for every loss (:class:`~lossbook.Loss`).
     label_format : ``'signed'`` (default) or ``'binary'``
 
+    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
+
     Notes
     -----
     Labels are checked to lie in :math:`[-1, 1]` (signed) or :math:`[0, 1]` (binary); soft
@@ -183,6 +189,12 @@ class HingeLoss(ElementwiseLoss):
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
 
+    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
+
     >>> HingeLoss()(np.array([[0.5, 2.0]]), np.array([[1.0, -1.0]]))
     array([1.75])
     """
@@ -216,7 +228,8 @@ class SquaredHingeLoss(ElementwiseLoss):
         \ell = \max(0, m - y x)^2, \qquad
         \frac{\partial \ell}{\partial x} = -2 y \max(0, m - y x)
 
-    Parameters and inputs as :class:`HingeLoss`.
+    Parameters and inputs as :class:`HingeLoss`: ``margin`` (default 1), ``weight``,
+    ``batch_axis``; ``pred``, ``label`` (-1 or 1), ``sample_weight``.
 
     >>> SquaredHingeLoss()(np.array([[0.5, 2.0]]), np.array([[1.0, -1.0]]))
     array([4.625])
@@ -264,6 +277,12 @@ class SigmoidFocalLoss(ElementwiseLoss):
     gamma : float >= 0, default 2
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
+
+    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
 
     Notes
     -----

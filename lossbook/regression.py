@@ -34,6 +34,12 @@ class L2Loss(ElementwiseLoss):
     batch_axis : int, default 0
         As for every loss (:class:`~lossbook.Loss`).
 
+    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
+
     Notes
     -----
     The factor :math:`\tfrac12` is part of the loss, as in Gluon (where it hides in the
@@ -72,6 +78,12 @@ class L1Loss(ElementwiseLoss):
     ----------
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
+
+    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
 
     Notes
     -----
@@ -117,6 +129,12 @@ class HuberLoss(ElementwiseLoss):
         Where the quadratic piece meets the linear one.
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
+
+    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
 
     Notes
     -----
@@ -262,6 +280,12 @@ class LogCoshLoss(ElementwiseLoss):
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
 
+    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
+
     Notes
     -----
     Computed without overflow as :math:`|d| + \mathrm{softplus}(-2|d|) - \log 2` (the
@@ -311,6 +335,12 @@ class QuantileLoss(ElementwiseLoss):
     quantile : float in (0, 1), default 0.5
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
+
+    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
 
     References
     ----------
