@@ -107,7 +107,9 @@ class Loss:
       ``value_and_vjp(**inputs) -> (value, vjp)`` instead, where ``vjp(g)`` maps the head
       gradient per element to the gradients;
 
-    and may set ``reduction = "sum"`` (default ``"mean"``), ``blocked = True`` (large
+    and may set ``sample_reduction = "sum"`` (default ``"mean"``: how the elements of one
+    sample become its value; a ``reduction`` over the batch, PyTorch's, is another
+    matter), ``blocked = True`` (large
     batches may be cut into blocks of rows), ``in_place = True`` (its
     ``value_and_derivative`` takes ``out=``, the rows of the gradient of its one
     differentiable input, and writes the derivative there: a pass saved where ``make bench``
@@ -117,7 +119,7 @@ class Loss:
     """
 
     inputs = (Pred("pred"), Like("label"), SAMPLE_WEIGHT)
-    reduction = "mean"
+    sample_reduction = "mean"
     blocked = False
     in_place = False
 
@@ -227,7 +229,7 @@ class Loss:
         batch = shape[axis]
         count = math.prod(shape[:axis] + shape[axis + 1:])
         scale = 1.0 if self.weight is None else self.weight
-        if self.reduction == "mean" and count:
+        if self.sample_reduction == "mean" and count:
             scale /= count
         weights = checks.sample_weight(who, sample_weight, shape, axis, dtype)
         head = checks.out_grad(who, out_grad, batch, dtype) if need_grad else None

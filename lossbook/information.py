@@ -469,7 +469,7 @@ class KLDivLoss(Loss):
 
     inputs = (Pred("pred"), Like("label", Interval(0, what="the target probabilities")),
               SAMPLE_WEIGHT)
-    reduction = "sum"
+    sample_reduction = "sum"
     from_logits = Hyperparameter(boolean, "pred holds log-probabilities (True) or logits.")
     axis = Hyperparameter(integer(), "The class axis of the log-softmax (from_logits=False).")
 

@@ -61,14 +61,15 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
     """
     num_classes = pred.shape[axis]
     if from_logits:
-        softmax = _Softmax(None, pred, None, None)
+        softmax = _Softmax(None, pred, None, None, None)
     else:
         # (the ufuncs' own reduce: np.max and np.sum add a wrapper's cost per block)
-        shifted = pred - np.maximum.reduce(pred, axis=axis, keepdims=True)
-        prob = np.exp(shifted, out=out)                    # the softmax, once normalised:
+        top = np.maximum.reduce(pred, axis=axis, keepdims=True)
+        prob = np.subtract(pred, top, out=out)             # x - max, then the softmax:
+        np.exp(prob, out=prob)
         total = np.add.reduce(prob, axis=axis, keepdims=True)
         prob *= np.reciprocal(total)                       # (a product is cheaper)
-        softmax = _Softmax(prob, None, shifted, np.log(total))
+        softmax = _Softmax(prob, None, pred, top, np.log(total))
     weights = None
     if class_weight is not None:
         shape = [1] * pred.ndim
@@ -82,18 +83,19 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
 
 class _Softmax:
     """The softmax ``prob`` (None for log-probabilities in) and ``log p``: given, or
-    ``shifted - log_z``, computed only when a formula needs all of it."""
+    ``(x - max) - log_z``, computed only where a formula needs it (all of it, or at the
+    label), so that no array of ``pred``'s shape is made for it otherwise."""
 
-    def __init__(self, prob, log_p, shifted, log_z):
-        self.prob, self.log_p, self.shifted, self.log_z = prob, log_p, shifted, log_z
+    def __init__(self, prob, log_p, pred, top, log_z):
+        self.prob, self.log_p, self.pred, self.top, self.log_z = prob, log_p, pred, top, log_z
 
     def full_log_p(self):
-        return self.log_p if self.log_p is not None else self.shifted - self.log_z
+        return self.log_p if self.log_p is not None else (self.pred - self.top) - self.log_z
 
     def log_p_at(self, index, axis):
         if self.log_p is not None:
             return _take(self.log_p, index, axis)
-        return _take(self.shifted, index, axis) - self.log_z
+        return (_take(self.pred, index, axis) - self.top) - self.log_z
 
 
 def _dense_cross_entropy(softmax, label, axis, smoothing, weights, out):
