@@ -311,3 +311,27 @@ class ElementwiseLoss(Loss):
     inputs = (Pred("pred"), Like("label", domain="label_domain"), SAMPLE_WEIGHT)
     label_domain = None
     blocked = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = _with_common_inputs(cls.__doc__)
+
+
+_COMMON_INPUTS = """    Inputs
+    ------
+    pred, label, sample_weight
+        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
+        shape ``(batch,)`` and ``pred``'s dtype.
+
+"""
+
+
+def _with_common_inputs(doc):
+    """An elementwise loss's docstring with the shared Inputs section after its Parameters
+    (written once, here), unless it has one of its own."""
+    if not doc or "\n    Inputs\n" in doc:
+        return doc
+    ends = [doc.find(mark) for mark in ("    Notes\n", "    References\n", "    >>> ")]
+    ends = [i for i in ends if i > doc.find("    Parameters\n")]
+    at = min(ends) if ends else len(doc)
+    return doc[:at] + _COMMON_INPUTS + doc[at:]

@@ -130,12 +130,6 @@ class LogisticLoss(ElementwiseLoss):
         As for every loss (:class:`~lossbook.Loss`).
     label_format : ``'signed'`` (default) or ``'binary'``
 
-    Inputs
-    ------
-    pred, label, sample_weight
-        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
-        shape ``(batch,)`` and ``pred``'s dtype.
-
     Notes
     -----
     Labels are checked to lie in :math:`[-1, 1]` (signed) or :math:`[0, 1]` (binary); soft
@@ -188,12 +182,6 @@ class HingeLoss(ElementwiseLoss):
     margin : float, default 1
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
-
-    Inputs
-    ------
-    pred, label, sample_weight
-        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
-        shape ``(batch,)`` and ``pred``'s dtype.
 
     >>> HingeLoss()(np.array([[0.5, 2.0]]), np.array([[1.0, -1.0]]))
     array([1.75])
@@ -277,12 +265,6 @@ class SigmoidFocalLoss(ElementwiseLoss):
     gamma : float >= 0, default 2
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
-
-    Inputs
-    ------
-    pred, label, sample_weight
-        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
-        shape ``(batch,)`` and ``pred``'s dtype.
 
     Notes
     -----

@@ -34,12 +34,6 @@ class L2Loss(ElementwiseLoss):
     batch_axis : int, default 0
         As for every loss (:class:`~lossbook.Loss`).
 
-    Inputs
-    ------
-    pred, label, sample_weight
-        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
-        shape ``(batch,)`` and ``pred``'s dtype.
-
     Notes
     -----
     The factor :math:`\tfrac12` is part of the loss, as in Gluon (where it hides in the
@@ -78,12 +72,6 @@ class L1Loss(ElementwiseLoss):
     ----------
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
-
-    Inputs
-    ------
-    pred, label, sample_weight
-        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
-        shape ``(batch,)`` and ``pred``'s dtype.
 
     Notes
     -----
@@ -129,12 +117,6 @@ class HuberLoss(ElementwiseLoss):
         Where the quadratic piece meets the linear one.
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
-
-    Inputs
-    ------
-    pred, label, sample_weight
-        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
-        shape ``(batch,)`` and ``pred``'s dtype.
 
     Notes
     -----
@@ -280,12 +262,6 @@ class LogCoshLoss(ElementwiseLoss):
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
 
-    Inputs
-    ------
-    pred, label, sample_weight
-        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
-        shape ``(batch,)`` and ``pred``'s dtype.
-
     Notes
     -----
     Computed without overflow as :math:`|d| + \mathrm{softplus}(-2|d|) - \log 2` (the
@@ -335,12 +311,6 @@ class QuantileLoss(ElementwiseLoss):
     quantile : float in (0, 1), default 0.5
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
-
-    Inputs
-    ------
-    pred, label, sample_weight
-        As for every elementwise loss (:class:`~lossbook.ElementwiseLoss`); the result has
-        shape ``(batch,)`` and ``pred``'s dtype.
 
     References
     ----------
