@@ -26,18 +26,29 @@ class NotLogProbabilitiesWarning(UserWarning):
 
 
 # ----------------------------------------------------------------------- shared pieces
-def _take(array, index, axis):
-    """``array``'s entries at the class ``index`` (class axis kept, size 1)."""
-    if array.ndim == 2 and axis == 1:          # plain indexing: less overhead per block
-        return array[np.arange(array.shape[0]), index[:, 0]][:, None]
-    return np.take_along_axis(array, index, axis)
+class _AtLabel:
+    """The entries of an array at the label along the class axis (kept, size 1).
 
+    ``index`` holds the labels with the class axis kept at size 1. For (batch, classes),
+    plain indexing with the rows' numbers, made once (take/put_along_axis build the same
+    index with more overhead per block).
+    """
 
-def _put(array, index, axis, values):
-    if array.ndim == 2 and axis == 1:
-        array[np.arange(array.shape[0]), index[:, 0]] = values[:, 0]
-    else:
-        np.put_along_axis(array, index, values, axis)
+    def __init__(self, index, axis):
+        self.index, self.axis = index, axis
+        self.rows = (np.arange(index.shape[0]), index[:, 0]) if index.ndim == 2 and axis == 1 \
+            else None
+
+    def take(self, array):
+        if self.rows is not None:
+            return array[self.rows][:, None]
+        return np.take_along_axis(array, self.index, self.axis)
+
+    def put(self, array, values):
+        if self.rows is not None:
+            array[self.rows] = values[:, 0]
+        else:
+            np.put_along_axis(array, self.index, values, self.axis)
 
 
 def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_weight=None,
@@ -65,8 +76,7 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
     else:
         # (the ufuncs' own reduce: np.max and np.sum add a wrapper's cost per block)
         top = np.maximum.reduce(pred, axis=axis, keepdims=True)
-        prob = np.subtract(pred, top, out=out)             # x - max, then the softmax:
-        np.exp(prob, out=prob)
+        prob = np.exp(pred - top, out=out)                 # exp(x - max), then the softmax:
         total = np.add.reduce(prob, axis=axis, keepdims=True)
         prob *= np.reciprocal(total)                       # (a product is cheaper)
         softmax = _Softmax(prob, None, pred, top, np.log(total))
@@ -92,10 +102,10 @@ class _Softmax:
     def full_log_p(self):
         return self.log_p if self.log_p is not None else (self.pred - self.top) - self.log_z
 
-    def log_p_at(self, index, axis):
+    def log_p_at(self, at_label):
         if self.log_p is not None:
-            return _take(self.log_p, index, axis)
-        return (_take(self.pred, index, axis) - self.top) - self.log_z
+            return at_label.take(self.log_p)
+        return (at_label.take(self.pred) - self.top) - self.log_z
 
 
 def _dense_cross_entropy(softmax, label, axis, smoothing, weights, out):
@@ -117,16 +127,17 @@ def _dense_cross_entropy(softmax, label, axis, smoothing, weights, out):
 def _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight, weights,
                           ignore_index, out):
     num_classes = pred.shape[axis]
+    kept = label.shape[:axis] + (1,) + label.shape[axis:]    # the class axis, size 1
     keep = None
     if ignore_index is not None:                          # ignored positions read class 0
         keep = label != ignore_index
         label = np.where(keep, label, 0)
-        keep = np.expand_dims(keep, axis)
-    index = np.expand_dims(label, axis)
+        keep = keep.reshape(kept)
+    at_label = _AtLabel(label.reshape(kept), axis)
     hot = 1 - smoothing                                    # the target's mass at the label
     if class_weight is not None:
-        hot = hot * class_weight.astype(pred.dtype)[index]
-    loss = -hot * softmax.log_p_at(index, axis)
+        hot = hot * class_weight.astype(pred.dtype)[at_label.index]
+    loss = -hot * softmax.log_p_at(at_label)
     smooth = None
     if smoothing:
         smooth = smoothing / num_classes if weights is None else (smoothing / num_classes) * weights
@@ -144,7 +155,7 @@ def _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight, w
             grad *= total_t
     if smooth is not None:
         grad -= smooth
-    _put(grad, index, axis, _take(grad, index, axis) - hot)
+    at_label.put(grad, at_label.take(grad) - hot)
     if keep is not None:
         loss *= keep
         grad *= keep
