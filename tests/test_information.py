@@ -439,3 +439,11 @@ def test_kldiv_from_logits_ties_at_huge_magnitude_stay_exact():
     value = lb.KLDivLoss(from_logits=False)(np.array([[1e30, 1e30]]), np.array([[0.9, 0.1]]))
     exact = 0.9 * math.log(0.9 / 0.5) + 0.1 * math.log(0.1 / 0.5)          # 0.368
     np.testing.assert_allclose(value, [exact], rtol=1e-10)    # (Gluon's + 1e-12 in the log)
+
+
+def test_kldiv_docstring_says_mxnet_1_9_1_sums():
+    """MXNet 1.9.1's KLDivLoss ends in F.sum(..., exclude=True); only its docstring says
+    'averaged'. lossbook sums too (test_kldiv_sums_over_every_non_batch_axis)."""
+    doc = " ".join(lb.KLDivLoss.__doc__.split())
+    assert "F.sum(loss, axis=self._batch_axis, exclude=True)" in doc
+    assert "lossbook and Gluon agree" in doc

@@ -275,3 +275,9 @@ def test_plot_derivative_is_with_respect_to_the_x_axis(record, config, label):
         numeric = numerical_grad(curve, np.array([xi]), eps=1e-6)[0]
         np.testing.assert_allclose(pick(grad)[0], numeric, rtol=1e-5, atol=1e-6,
                                    err_msg=f"{record.name} {config} at x = {xi}")
+
+
+def test_the_registry_calls_huber_a_winsorized_mean():
+    """Huber's minimiser clips the far residuals (winsorizes); it does not drop them (trims)."""
+    summary = registry.get("HuberLoss").summary
+    assert "winsorized" in summary and "trimmed" not in summary
