@@ -1,8 +1,12 @@
-# lossbook: make book | make test | make lab | make bench | make notebooks | make pdf
+# lossbook: make book | make test | make test-lib | make lab | make bench | make notebooks | make pdf
 # Every target creates the virtual environment on first use (VENV=... to share one).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lossbook-installed
+# `make test-lib`: the library's tests in a venv of their own with numpy, pytest and
+# hypothesis only (requirements-lib.txt), without the book's toolchain.
+LIB_VENV ?= _build/venv-lib
+LIB_STAMP := $(LIB_VENV)/.lossbook-lib-installed
 
 # The scripts that show saved widget state in the built pages, fetched from the npm
 # registry at set-up into a build-only folder (never committed; _config.yml serves them).
@@ -17,7 +21,7 @@ export PYTHONPATH := $(CURDIR)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: venv assets book pdf test lab bench notebooks clean
+.PHONY: venv assets book pdf test test-lib lab bench notebooks clean
 
 venv: $(STAMP)
 
@@ -62,8 +66,20 @@ pdf: $(STAMP) $(ASSETS_STAMP)
 	rm -rf _build/.pdf-profile
 	@echo "The book is in _build/lossbook.pdf"
 
+# Everything: the library's tests, the doctests, strict nbval on every chapter, the book
+# built with -W, the built pages in Chromium.
 test: $(STAMP) $(ASSETS_STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --nbval --nbval-current-env tests lossbook book
+
+$(LIB_STAMP): requirements-lib.txt
+	test -x $(LIB_VENV)/bin/python || python3 -m venv $(LIB_VENV)
+	$(LIB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-lib.txt
+	touch $@
+
+# The library alone (lossbook is imported from the checkout through PYTHONPATH); the book's
+# helpers in lossbook/book are the book's (their doctests need matplotlib and ipywidgets).
+test-lib: $(LIB_STAMP)
+	$(LIB_VENV)/bin/python -m pytest -m "not book" tests lossbook --ignore=lossbook/book
 
 # JupyterLab on the chapters; it prints the URL to open (with its token). Its kernels inherit
 # PYTHONPATH, so they import this checkout's lossbook, and the venv's own kernel is preferred

@@ -1,15 +1,30 @@
 """lossbook: loss functions and their analytic gradients in numpy, with Gluon's API.
 
 Every loss returns one value per sample and has ``grad`` and ``value_and_grad``; see
-:class:`lossbook.Loss`. The import order below is the registry's order: regression,
-classification, information, sequence, embedding.
+:class:`lossbook.Loss`. The package is laid out by kind of code:
+
+* the losses, one module per family, and their maths: :mod:`lossbook.regression`,
+  :mod:`lossbook.classification` (binary), :mod:`lossbook.multiclass`,
+  :mod:`lossbook.information`, :mod:`lossbook.sequence`, :mod:`lossbook.embedding`,
+  with the stable primitives in ``lossbook._math``;
+* the base class (:mod:`lossbook.base`): the call, weighting, reduction and ``out_grad``;
+* the engine (:mod:`lossbook.engine`): the same steps in blocks and threads;
+* the checks (:mod:`lossbook.checks`): every argument's validation;
+* the registry (:mod:`lossbook.registry`): one record per loss; and
+  :mod:`lossbook.gradcheck`, central differences;
+* the book's helpers, which the losses never import: :mod:`lossbook.book`.
+
+The import order below is the registry's order: regression, classification,
+information, sequence, embedding.
 
 >>> import lossbook as lb
 >>> lb.L2Loss()([1.0, 1.0], [2.0, 2.0])
 array([0.5, 0.5])
 """
-from ._base import Loss
-from ._base import set_num_threads, get_num_threads
+from .base import Loss
+from .base import ElementwiseLoss
+from .base import Hyperparameter
+from .engine import set_num_threads, get_num_threads
 from .regression import L2Loss
 from .regression import L1Loss
 from .regression import HuberLoss
@@ -23,11 +38,11 @@ from .classification import LogisticLoss
 from .classification import HingeLoss
 from .classification import SquaredHingeLoss
 from .classification import SigmoidFocalLoss
-from .classification import SoftmaxCrossEntropyLoss
-from .classification import SoftmaxCELoss
-from .classification import NLLLoss
-from .classification import NotLogProbabilitiesWarning
-from .classification import MulticlassHingeLoss
+from .multiclass import SoftmaxCrossEntropyLoss
+from .multiclass import SoftmaxCELoss
+from .multiclass import NLLLoss
+from .multiclass import NotLogProbabilitiesWarning
+from .multiclass import MulticlassHingeLoss
 from .information import KLDivLoss
 from .information import entropy
 from .information import cross_entropy
@@ -39,12 +54,17 @@ from .embedding import TripletLoss
 from .embedding import CosineEmbeddingLoss
 from .embedding import MarginRankingLoss
 from .embedding import ContrastiveLoss
+from . import checks
 from . import gradcheck
 from . import registry
 from . import sequence
 
 __all__ = [
     "Loss",
+    "ElementwiseLoss",
+    "Hyperparameter",
+    "set_num_threads",
+    "get_num_threads",
     "L2Loss",
     "L1Loss",
     "HuberLoss",
@@ -74,6 +94,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "MarginRankingLoss",
     "ContrastiveLoss",
+    "checks",
     "gradcheck",
     "registry",
     "sequence",

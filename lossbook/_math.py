@@ -70,13 +70,20 @@ def logsumexp(x, axis=-1, keepdims=False):
 
 
 def log_softmax(x, axis=-1):
-    r""":math:`\log \mathrm{softmax}(x)_j = x_j - \log\sum_k e^{x_k}`, stable for any finite ``x``.
+    r""":math:`\log \mathrm{softmax}(x)_j = (x_j - m) - \log\sum_k e^{x_k - m}`, :math:`m = \max_k x_k`.
+
+    The maximum is subtracted first, so ties stay exact at any magnitude: ``[1e8, 1e8]``
+    in float32 gives ``log(1/2)`` twice (:math:`m + \log 2` would round back to ``1e8``).
 
     >>> np.round(log_softmax(np.array([[1.0, 10.0]])), 6).tolist()
     [[-9.000123, -0.000123]]
+    >>> log_softmax(np.array([1e8, 1e8], dtype=np.float32))
+    array([-0.6931472, -0.6931472], dtype=float32)
     """
     x = np.asarray(x)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    m = np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.where(np.isfinite(m), m, 0)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(x, axis=-1):
@@ -94,7 +101,7 @@ def softmax(x, axis=-1):
     return e
 
 
-def binary_logistic(logits, target, work=None):
+def binary_logistic(logits, target, out=None):
     r"""Per-element binary cross-entropy on logits and its derivative, sharing one exponential.
 
     .. math::
@@ -103,36 +110,46 @@ def binary_logistic(logits, target, work=None):
         \frac{\partial \ell}{\partial x} = \sigma(x) - z
 
     which equals :math:`-z \log\sigma(x) - (1 - z)\log(1 - \sigma(x))` but never
-    overflows. Both SigmoidBinaryCrossEntropyLoss and LogisticLoss use it.
-
-    ``work``: optional scratch arrays of the inputs' shape (``work[i]``, see
-    ``lossbook._base.Workspace``); the results are then scratch arrays too.
+    overflows. SigmoidBinaryCrossEntropyLoss, LogisticLoss and SigmoidFocalLoss use it.
+    With ``out``, the derivative is written there (numpy's convention).
+    At an infinite logit the loss is its limit: 0 when the label puts all its mass on the
+    side the logit points to, :math:`+\infty` otherwise.
 
     Returns
     -------
     (loss, dloss) : arrays of the broadcast shape of ``logits`` and ``target``.
 
-    >>> loss, d = binary_logistic(np.array([0.0]), np.array([1.0]))
-    >>> float(loss[0]) == float(np.log(2)), float(d[0])
-    (True, -0.5)
+    >>> loss, d = binary_logistic(np.array([0.0, np.inf]), np.array([1.0, 1.0]))
+    >>> float(loss[0]) == float(np.log(2)), loss[1], d.tolist()
+    (True, np.float64(0.0), [-0.5, 0.0])
     """
-    if work is None or work[0] is None:                 # no scratch space: allocate
-        shape = np.broadcast_shapes(np.shape(logits), np.shape(target))
-        dtype = np.result_type(logits, target)
-        dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
-        work = [np.empty(shape, dtype) for _ in range(4)]
-    e = np.abs(logits, out=work[0])
-    np.negative(e, out=e)
-    np.exp(e, out=e)                     # exp(-|x|) in (0, 1]: cannot overflow
-    loss = np.maximum(logits, 0, out=work[1])
-    tmp = np.multiply(logits, target, out=work[2])
-    loss -= tmp
-    loss += np.log1p(e, out=tmp)
+    # (the in-place steps update this function's own temporaries: fewer allocations)
+    size = np.abs(logits)
+    infinite = size.size and np.isinf(np.fmax.reduce(size, axis=None))
+    e = np.negative(size, out=size)
+    np.exp(e, out=e)                        # exp(-|x|) in (0, 1]: cannot overflow
     # sigma(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0; max(e, x >= 0) picks the numerator
     # without a branch (np.where is slow on random masks) and without cancellation.
-    prob = np.greater_equal(logits, 0, out=work[2])
-    np.maximum(e, prob, out=prob)
-    den = np.add(e, 1, out=work[3])
-    prob /= den
-    prob -= target
+    prob = np.maximum(e, logits >= 0, out=out)
+    prob /= 1 + e
+    prob -= target                          # the derivative sigma(x) - z
+    if infinite:
+        return _at_infinite_logits(logits, target, e), prob
+    loss = np.maximum(logits, 0)
+    loss -= logits * target
+    loss += np.log1p(e, out=e)
     return loss, prob
+
+
+def _at_infinite_logits(logits, target, e):
+    r"""The loss where some logits are infinite, at its limits there (inf - inf is NaN).
+
+    At :math:`x = \pm\infty` the loss is 0 when the label's mass on the other side,
+    :math:`1 - z` for :math:`+\infty` and :math:`z` for :math:`-\infty`, is 0, and
+    :math:`+\infty` when it is positive; NaN labels stay NaN.
+    """
+    with np.errstate(invalid="ignore"):
+        loss = np.maximum(logits, 0) - logits * target + np.log1p(e)
+        wrong = np.where(logits > 0, 1 - target, target)
+    limit = np.where(wrong > 0, np.inf, np.where(wrong == 0, 0.0, np.nan))
+    return np.where(np.isinf(logits), limit.astype(loss.dtype, copy=False), loss)

@@ -6,11 +6,11 @@ MarginRankingLoss compares scores element by element and takes the mean over the
 axes like the regression losses. Every input that is a float vector receives a gradient,
 returned as a tuple in argument order.
 """
-import numbers
-
 import numpy as np
 
-from ._base import Loss, shape_str
+from . import checks
+from .base import Hyperparameter, Loss, real
+from .checks import SAMPLE_WEIGHT, Like, Pred, SampleLabel
 from .registry import Param, Record, register
 
 __all__ = ["TripletLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "ContrastiveLoss"]
@@ -19,56 +19,30 @@ __all__ = ["TripletLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "Contrasti
 _COSINE_EPS = 1e-12
 
 
-def _check_margin(loss_name, margin, nonnegative=False):
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not np.isfinite(margin):
-        raise TypeError(f"{loss_name}: margin must be a finite real number, got {margin!r}")
-    if nonnegative and margin < 0:
-        raise ValueError(f"{loss_name}: margin must be >= 0, got {margin!r}")
-    return float(margin)
+def _vector_axes(loss, array):
+    """The axes of a sample's vector: every axis of ``array`` but the batch axis."""
+    axis = loss.batch_axis % array.ndim
+    return tuple(i for i in range(array.ndim) if i != axis)
 
 
-def _along_batch(g_el, kept_shape):
-    """The head gradient (a number, or one value per sample) shaped to broadcast over a sample."""
-    if np.ndim(g_el) == 0:
-        return g_el          # a Python scalar stays weakly typed: float32 stays float32
-    return np.reshape(g_el, kept_shape)
+def _per_sample_shape(loss, inputs):
+    """One value per sample, laid along the batch axis of the main input."""
+    main = next(iter(inputs.values()))
+    shape = [1] * main.ndim
+    axis = loss.batch_axis % main.ndim
+    shape[axis] = main.shape[axis]
+    return tuple(shape)
 
 
-def _check_labels(loss, label, allowed, arg="label"):
-    """Raise unless every entry of ``label`` is one of ``allowed`` (NaN is not allowed)."""
-    ok = np.zeros(label.shape, dtype=bool)
-    for value in allowed:
-        ok |= label == value
-    if not np.all(ok):
-        bad = label[~ok].flat[0].item()
-        raise loss._error(
-            f"{arg} must be {' or '.join(str(a) for a in allowed)}; got {bad!r} in an "
-            f"array of shape {shape_str(label)}")
-    return label
+def _kept(value, array, loss):
+    """A per-sample array (batch,) shaped to broadcast over ``array``'s samples."""
+    shape = [1] * array.ndim
+    axis = loss.batch_axis % array.ndim
+    shape[axis] = array.shape[axis]
+    return value.reshape(shape)
 
 
-class _PerSampleLoss(Loss):
-    """A loss whose per-element value is already one number per sample, shape ``(batch,)``."""
-
-    def _loss_batch_axis(self, loss_el):
-        return 0
-
-    def _vector_axes(self, array):
-        """(batch axis, the other axes) of an input whose samples are vectors."""
-        axis = self._batch_axis % array.ndim
-        return axis, tuple(i for i in range(array.ndim) if i != axis)
-
-    def _sample_label(self, value, batch, allowed, arg="label"):
-        """One label per sample, shape ``(batch,)``, each one of ``allowed``."""
-        label = self._numeric(value, arg)
-        if label.size != batch:
-            raise self._error(
-                f"{arg} of shape {shape_str(label)} must hold one value per sample: "
-                f"{batch} values (the batch size), got {label.size}")
-        return _check_labels(self, label.reshape(batch), allowed, arg)
-
-
-class TripletLoss(_PerSampleLoss):
+class TripletLoss(Loss):
     r"""Pull ``pred`` (the anchor) toward ``positive`` and push it from ``negative`` by a margin.
 
     With :math:`s` the difference of squared Euclidean distances over a sample's vector,
@@ -92,16 +66,19 @@ class TripletLoss(_PerSampleLoss):
     ----------
     margin : float, default 1
         Required gap between the two squared distances.
-    weight : float or None
-        Global scalar weight.
-    batch_axis : int, default 0
-        The sample axis; every other axis belongs to the embedding vector.
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`); every axis but the batch axis belongs
+        to the embedding vector.
 
-    Inputs: ``pred`` of any shape with a batch axis; ``positive`` and ``negative`` with the
+    Inputs
+    ------
+    ``pred`` of any shape with a batch axis; ``positive`` and ``negative`` with the
     same number of elements (reshaped to ``pred``'s shape, as Gluon's ``_reshape_like``);
     ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
 
-    Returns: shape ``(batch,)``, one value per sample (no further mean), the dtype of
+    Returns
+    -------
+    shape ``(batch,)``, one value per sample (no further mean), the dtype of
     ``pred``. ``grad`` returns ``(d_pred, d_positive, d_negative)``, each of ``pred``'s shape.
 
     Notes
@@ -123,49 +100,28 @@ class TripletLoss(_PerSampleLoss):
     array([2.])
     """
 
-    _signature = ("pred", "positive", "negative", "sample_weight")
-    _grad_args = ("pred", "positive", "negative")
+    inputs = (Pred("pred"), Like("positive", grad=True), Like("negative", grad=True),
+              SAMPLE_WEIGHT)
+    blocked = True
+    margin = Hyperparameter(real(), "Required gap between the two squared distances.")
 
     def __init__(self, margin=1, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
-        self._margin = _check_margin(type(self).__name__, margin)
+        self.margin = margin
 
-    def _params(self):
-        return {"margin": self._margin, **super()._params()}
+    value_shape = _per_sample_shape
 
-    def _forward(self, pred, positive, negative):
-        pred = self._pred_input(pred)
-        positive = self._like(positive, pred, "positive")
-        negative = self._like(negative, pred, "negative")
-        _, others = self._vector_axes(pred)
+    def value_and_derivative(self, pred, positive, negative):
         to_positive = positive - pred
         to_negative = negative - pred
-        s = np.sum(np.square(to_positive) - np.square(to_negative), axis=others, keepdims=True)
-        shifted = s + self._margin
-        loss = np.maximum(shifted, 0).reshape(-1)
-
-        def backward(g_el):
-            # relu'(0) = 0: only samples with s + margin > 0 pass gradient.
-            g = (shifted > 0) * _along_batch(g_el, shifted.shape)
-            g = 2 * g.astype(pred.dtype, copy=False)
-            d_positive = g * to_positive
-            d_negative = -g * to_negative
-            return -(d_positive + d_negative), d_positive, d_negative
-        return loss, backward
-
-
-def _triplet_sample(rng, config, batch_axis, dtype):
-    """Anchors, positives and negatives (4 samples of 3 numbers), |s + margin| > 0.1."""
-    margin = config.get("margin", 1.0)
-    pred, positive, negative = (rng.normal(size=(4, 3)) for _ in range(3))
-    for _ in range(1000):
-        s = np.sum((positive - pred) ** 2 - (negative - pred) ** 2, axis=1)
-        bad = np.abs(s + margin) <= 0.1
-        if not bad.any():
-            break
-        negative[bad] = rng.normal(size=(int(bad.sum()), 3))
-    arrays = [a if batch_axis == 0 else np.ascontiguousarray(a.T) for a in (pred, positive, negative)]
-    return tuple(a.astype(dtype) for a in arrays), {}
+        # |a - p|^2 - |a - n|^2 = (p - n) . (p + n - 2a): finite where both distances overflow
+        s = np.sum((to_positive - to_negative) * (to_positive + to_negative),
+                   axis=_vector_axes(self, pred), keepdims=True)
+        active = (s + self.margin > 0).astype(pred.dtype)     # relu'(0) = 0
+        d_positive = 2 * active * to_positive
+        d_negative = -2 * active * to_negative
+        loss = np.maximum(s + self.margin, 0).reshape(-1)
+        return loss, (-(d_positive + d_negative), d_positive, d_negative)
 
 
 def _triplet_plot_inputs(x, label, config):
@@ -176,7 +132,7 @@ def _triplet_plot_inputs(x, label, config):
 
 
 register(Record(
-    TripletLoss, "embedding", _triplet_sample,
+    TripletLoss, "embedding",
     params=(Param("margin", 1.0, 0.0, 3.0, doc="gap between the squared distances"),),
     configs=({"margin": 0.0}, {"margin": 2.5}),
     plot_domain=(-2.0, 3.0), plot_labels=(1.0,), plot_inputs=_triplet_plot_inputs,
@@ -184,7 +140,7 @@ register(Record(
     summary="anchor nearer the positive than the negative, by a margin"))
 
 
-class CosineEmbeddingLoss(_PerSampleLoss):
+class CosineEmbeddingLoss(Loss):
     r"""Cosine similarity pushed to 1 for similar pairs and below ``margin`` for dissimilar ones.
 
     With :math:`c = \langle x, y\rangle / \max(\lVert x\rVert \lVert y\rVert, 10^{-12})`
@@ -210,16 +166,20 @@ class CosineEmbeddingLoss(_PerSampleLoss):
 
     Parameters
     ----------
-    weight : float or None
-    batch_axis : int, default 0
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
     margin : float, default 0
         Dissimilar pairs are penalised only while their cosine exceeds ``margin``.
 
-    Inputs: ``input1`` of any shape with a batch axis; ``input2`` with the same number of
+    Inputs
+    ------
+    ``input1`` of any shape with a batch axis; ``input2`` with the same number of
     elements; ``label`` with one value per sample, each 1 (similar) or -1 (dissimilar);
     ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
 
-    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    Returns
+    -------
+    shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
     ``(d_input1, d_input2)``.
 
     Notes
@@ -240,25 +200,21 @@ class CosineEmbeddingLoss(_PerSampleLoss):
     array([1., 1.])
     """
 
-    _signature = ("input1", "input2", "label", "sample_weight")
-    _grad_args = ("input1", "input2")
+    inputs = (Pred("input1"), Like("input2", grad=True),
+              SampleLabel("label", checks.Values((1, -1), nan=False)), SAMPLE_WEIGHT)
+    blocked = True
+    margin = Hyperparameter(real(), "Cosine below which dissimilar pairs cost nothing.")
 
     def __init__(self, weight=None, batch_axis=0, margin=0):
         super().__init__(weight, batch_axis)
-        self._margin = _check_margin(type(self).__name__, margin)
+        self.margin = margin
 
-    def _params(self):
-        return {"margin": self._margin, **super()._params()}
+    value_shape = _per_sample_shape
 
-    def _forward(self, input1, input2, label):
-        x = self._pred_input(input1, "input1")
-        y = self._like(input2, x, "input2", pred_name="input1")
-        axis, others = self._vector_axes(x)
-        label = self._sample_label(label, x.shape[axis], (1, -1))
-        kept = [1] * x.ndim
-        kept[axis] = x.shape[axis]
-        similar = label.reshape(kept) == 1
-
+    def value_and_derivative(self, input1, input2, label):
+        x, y = input1, input2
+        others = _vector_axes(self, x)
+        similar = _kept(label, x, self) == 1
         dot = np.sum(x * y, axis=others, keepdims=True)
         x_sq = np.sum(np.square(x), axis=others, keepdims=True)
         y_sq = np.sum(np.square(y), axis=others, keepdims=True)
@@ -266,36 +222,17 @@ class CosineEmbeddingLoss(_PerSampleLoss):
         clamped = norms <= _COSINE_EPS               # NaN norms stay on the unclamped branch
         den = np.where(clamped, np.asarray(_COSINE_EPS, dtype=x.dtype), norms)
         cos = dot / den
-        above = cos - self._margin
+        above = cos - self.margin
         loss = np.where(similar, 1 - cos, np.maximum(above, 0)).reshape(-1)
-
-        def backward(g_el):
-            # d loss / d cos: -1 for similar pairs, [cos > margin] for dissimilar ones.
-            d_cos = np.where(similar, -1, (above > 0).astype(x.dtype))
-            g = (d_cos * _along_batch(g_el, d_cos.shape)).astype(x.dtype, copy=False)
-            # On the clamped branch the norms are not used: no division by |x|^2 = 0.
-            inv_x_sq = 1 / np.where(clamped, 1, x_sq)
-            inv_y_sq = 1 / np.where(clamped, 1, y_sq)
-            cos_kept = np.where(clamped, 0, cos)
-            d_input1 = g * (y / den - (cos_kept * inv_x_sq) * x)
-            d_input2 = g * (x / den - (cos_kept * inv_y_sq) * y)
-            return d_input1, d_input2
-        return loss, backward
-
-
-def _cosine_sample(rng, config, batch_axis, dtype):
-    """Four pairs of 3-vectors, labels 1, -1, 1, -1; dissimilar pairs keep |cos - margin| > 0.05."""
-    margin = config.get("margin", 0.0)
-    x, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
-    label = np.array([1, -1, 1, -1])
-    for _ in range(1000):
-        cos = np.sum(x * y, axis=1) / np.sqrt(np.sum(x * x, axis=1) * np.sum(y * y, axis=1))
-        bad = (label == -1) & (np.abs(cos - margin) <= 0.05)
-        if not bad.any():
-            break
-        y[bad] = rng.normal(size=(int(bad.sum()), 3))
-    arrays = [a if batch_axis == 0 else np.ascontiguousarray(a.T) for a in (x, y)]
-    return (arrays[0].astype(dtype), arrays[1].astype(dtype), label), {}
+        # d loss / d cos: -1 for similar pairs, [cos > margin] for dissimilar ones; on the
+        # clamped branch the norms are not used: no division by |x|^2 = 0
+        d_cos = np.where(similar, -1, (above > 0).astype(x.dtype)).astype(x.dtype, copy=False)
+        cos_kept = np.where(clamped, 0, cos)
+        inv_x_sq = 1 / np.where(clamped, 1, x_sq)
+        inv_y_sq = 1 / np.where(clamped, 1, y_sq)
+        d_input1 = d_cos * (y / den - (cos_kept * inv_x_sq) * x)
+        d_input2 = d_cos * (x / den - (cos_kept * inv_y_sq) * y)
+        return loss, (d_input1, d_input2)
 
 
 def _cosine_plot_inputs(x, label, config):
@@ -310,7 +247,7 @@ def _cosine_plot_inputs(x, label, config):
 
 
 register(Record(
-    CosineEmbeddingLoss, "embedding", _cosine_sample,
+    CosineEmbeddingLoss, "embedding",
     params=(Param("margin", 0.0, -1.0, 1.0, doc="cosine below which dissimilar pairs cost nothing"),),
     configs=({"margin": 0.5}, {"margin": -0.3}),
     plot_domain=(-np.pi, np.pi), plot_labels=(1.0, -1.0), plot_inputs=_cosine_plot_inputs,
@@ -334,14 +271,18 @@ class MarginRankingLoss(Loss):
     Parameters
     ----------
     margin : float, default 0
-    weight : float or None
-    batch_axis : int, default 0
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
 
-    Inputs: ``input1`` of any shape with a batch axis; ``input2`` and ``label`` with the same
+    Inputs
+    ------
+    ``input1`` of any shape with a batch axis; ``input2`` and ``label`` with the same
     number of elements (reshaped to ``input1``'s shape; never broadcast); every label 1 or -1;
     ``sample_weight`` broadcastable to ``input1``'s shape.
 
-    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    Returns
+    -------
+    shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
     ``(d_input1, d_input2)``.
 
     >>> MarginRankingLoss(margin=0.5)(np.array([[2.0, 0.0]]), np.array([[1.0, 1.0]]),
@@ -349,41 +290,19 @@ class MarginRankingLoss(Loss):
     array([0.75])
     """
 
-    _signature = ("input1", "input2", "label", "sample_weight")
-    _grad_args = ("input1", "input2")
+    inputs = (Pred("input1"), Like("input2", grad=True),
+              Like("label", checks.Values((1, -1), nan=False)), SAMPLE_WEIGHT)
+    blocked = True
+    margin = Hyperparameter(real(), "Required gap between the two scores.")
 
     def __init__(self, margin=0, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
-        self._margin = _check_margin(type(self).__name__, margin)
+        self.margin = margin
 
-    def _params(self):
-        return {"margin": self._margin, **super()._params()}
-
-    def _forward(self, input1, input2, label):
-        x1 = self._pred_input(input1, "input1")
-        x2 = self._like(input2, x1, "input2", pred_name="input1")
-        label = self._like(label, x1, "label", pred_name="input1")
-        _check_labels(self, label, (1, -1))
-        shifted = self._margin - label * (x1 - x2)
-        loss = np.maximum(shifted, 0)
-
-        def backward(g_el):
-            d_input2 = np.where(shifted > 0, label, 0).astype(x1.dtype, copy=False) * g_el
-            return -d_input2, d_input2
-        return loss, backward
-
-
-def _ranking_sample(rng, config, batch_axis, dtype):
-    """Scores of shape (4, 3) with label * (input1 - input2) kept 0.05 away from the margin."""
-    margin = config.get("margin", 0.0)
-    input2 = rng.normal(size=(4, 3))
-    label = rng.choice([-1.0, 1.0], size=(4, 3))
-    signed_gap = rng.normal(scale=1.5, size=(4, 3))
-    close = np.abs(signed_gap - margin) < 0.05
-    signed_gap[close] = margin + np.where(signed_gap[close] >= margin, 0.05, -0.05) * 2
-    input1 = input2 + label * signed_gap
-    arrays = [a if batch_axis == 0 else np.ascontiguousarray(a.T) for a in (input1, input2, label)]
-    return (arrays[0].astype(dtype), arrays[1].astype(dtype), arrays[2]), {}
+    def value_and_derivative(self, input1, input2, label):
+        shifted = self.margin - label * (input1 - input2)
+        d_input2 = np.where(shifted > 0, label, 0).astype(input1.dtype, copy=False)
+        return np.maximum(shifted, 0), (-d_input2, d_input2)
 
 
 def _ranking_plot_inputs(x, label, config):
@@ -394,7 +313,7 @@ def _ranking_plot_inputs(x, label, config):
 
 
 register(Record(
-    MarginRankingLoss, "embedding", _ranking_sample,
+    MarginRankingLoss, "embedding",
     params=(Param("margin", 0.0, 0.0, 2.0, doc="required gap between the two scores"),),
     configs=({"margin": 0.5},),
     plot_domain=(-3.0, 3.0), plot_labels=(1.0, -1.0), plot_inputs=_ranking_plot_inputs,
@@ -402,7 +321,7 @@ register(Record(
     summary="rank one score above another by a margin"))
 
 
-class ContrastiveLoss(_PerSampleLoss):
+class ContrastiveLoss(Loss):
     r"""Similar pairs pulled together, dissimilar pairs pushed at least ``margin`` apart.
 
     With :math:`d = \lVert x_1 - x_2 \rVert` the Euclidean distance over a sample's vector and
@@ -430,14 +349,18 @@ class ContrastiveLoss(_PerSampleLoss):
     Parameters
     ----------
     margin : float >= 0, default 1
-    weight : float or None
-    batch_axis : int, default 0
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
 
-    Inputs: ``input1`` of any shape with a batch axis; ``input2`` with the same number of
+    Inputs
+    ------
+    ``input1`` of any shape with a batch axis; ``input2`` with the same number of
     elements; ``label`` with one value per sample, each 1 (similar) or 0 (dissimilar);
     ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
 
-    Returns: shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
+    Returns
+    -------
+    shape ``(batch,)``, the dtype of ``input1``. ``grad`` returns
     ``(d_input1, d_input2)``.
 
     References
@@ -450,55 +373,38 @@ class ContrastiveLoss(_PerSampleLoss):
     array([12.5  ,  0.125])
     """
 
-    _signature = ("input1", "input2", "label", "sample_weight")
-    _grad_args = ("input1", "input2")
+    inputs = (Pred("input1"), Like("input2", grad=True),
+              SampleLabel("label", checks.Values((1, 0), nan=False)), SAMPLE_WEIGHT)
+    blocked = True
+    margin = Hyperparameter(real(checks.NONNEGATIVE),
+                            "Distance beyond which dissimilar pairs cost nothing.")
 
     def __init__(self, margin=1, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
-        self._margin = _check_margin(type(self).__name__, margin, nonnegative=True)
+        self.margin = margin
 
-    def _params(self):
-        return {"margin": self._margin, **super()._params()}
+    value_shape = _per_sample_shape
 
-    def _forward(self, input1, input2, label):
-        x1 = self._pred_input(input1, "input1")
-        x2 = self._like(input2, x1, "input2", pred_name="input1")
-        axis, others = self._vector_axes(x1)
-        label = self._sample_label(label, x1.shape[axis], (1, 0))
-        kept = [1] * x1.ndim
-        kept[axis] = x1.shape[axis]
-        similar = label.reshape(kept).astype(x1.dtype)
-
-        diff = x1 - x2
-        dist_sq = np.sum(np.square(diff), axis=others, keepdims=True)
+    def value_and_derivative(self, input1, input2, label):
+        similar = _kept(label, input1, self) == 1
+        diff = input1 - input2
+        others = _vector_axes(self, input1)
+        with np.errstate(over="ignore"):       # d^2 may overflow where d itself does not
+            dist_sq = np.sum(np.square(diff), axis=others, keepdims=True)
         dist = np.sqrt(dist_sq)
-        hinge = np.maximum(self._margin - dist, 0)
-        loss = (0.5 * (similar * dist_sq + (1 - similar) * np.square(hinge))).reshape(-1)
-
-        def backward(g_el):
-            # hinge / d with 0 where d = 0 (the dissimilar term has no direction there).
-            pull = np.zeros_like(dist)
-            np.divide(hinge, dist, out=pull, where=dist > 0)
-            coef = (similar - (1 - similar) * pull) * _along_batch(g_el, dist.shape)
-            d_input1 = coef.astype(x1.dtype, copy=False) * diff
-            return d_input1, -d_input1
-        return loss, backward
-
-
-def _contrastive_sample(rng, config, batch_axis, dtype):
-    """Four pairs of 3-vectors, labels 1, 0, 1, 0; distances > 0.1 and 0.05 away from the margin."""
-    margin = config.get("margin", 1.0)
-    input2 = rng.normal(size=(4, 3))
-    direction = rng.normal(size=(4, 3))
-    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    dist = rng.uniform(0.2, 2 * margin + 0.5, size=4)
-    close = np.abs(dist - margin) < 0.05
-    dist[close] = margin + np.where(dist[close] >= margin, 0.1, -0.1)
-    dist = np.maximum(dist, 0.15)
-    input1 = input2 + dist[:, None] * direction
-    label = np.array([1, 0, 1, 0])
-    arrays = [a if batch_axis == 0 else np.ascontiguousarray(a.T) for a in (input1, input2)]
-    return (arrays[0].astype(dtype), arrays[1].astype(dtype), label), {}
+        if np.isinf(dist_sq).any():            # then d = m |diff / m|, m = max |diff|
+            top = np.max(np.abs(diff), axis=others, keepdims=True)
+            scaled = top * np.sqrt(np.sum(np.square(diff / top), axis=others, keepdims=True))
+            dist = np.where(np.isinf(dist_sq), scaled, dist)
+        hinge = np.maximum(self.margin - dist, 0)
+        # each pair takes its own term: a far dissimilar pair gives 0, not 0 * inf
+        loss = np.where(similar, 0.5 * dist_sq, 0.5 * np.square(hinge)).reshape(-1)
+        # hinge / d, with 0 where d = 0 (the dissimilar term has no direction there)
+        pull = np.zeros_like(dist)
+        np.divide(hinge, dist, out=pull, where=dist > 0)
+        coef = np.where(similar, 1, -pull).astype(input1.dtype, copy=False)
+        d_input1 = coef * diff
+        return loss, (d_input1, -d_input1)
 
 
 def _contrastive_plot_inputs(x, label, config):
@@ -509,7 +415,7 @@ def _contrastive_plot_inputs(x, label, config):
 
 
 register(Record(
-    ContrastiveLoss, "embedding", _contrastive_sample,
+    ContrastiveLoss, "embedding",
     params=(Param("margin", 1.0, 0.1, 3.0, doc="distance beyond which dissimilar pairs cost nothing"),),
     configs=({"margin": 0.5}, {"margin": 2.0}),
     plot_domain=(0.0, 3.0), plot_labels=(1.0, 0.0), plot_inputs=_contrastive_plot_inputs,

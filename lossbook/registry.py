@@ -1,21 +1,22 @@
 """One record per loss: what the tests, the widgets and the book's tables know about it.
 
 A family module defines a loss class and, right below it, calls :func:`register` with
-a :class:`Record`. The generic tests (gradients, dtypes, shapes), the plot helpers and
-the explorer widget read only these records, so registering a loss is all it takes to
-have it checked, plotted and explorable.
+a :class:`Record`. The generic tests (gradients, dtypes, shapes, properties), the plot
+helpers and the explorer widget read these records, so registering a loss is all it takes
+to have it checked, plotted and explorable. (The tests make their sample inputs in
+``tests/samplers.py``, one sampler per registered loss.)
 
 >>> from lossbook import registry
 >>> record = registry.get("HuberLoss")
 >>> record.family, [p.name for p in record.params]
 ('regression', ['rho'])
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
 
-__all__ = ["Param", "Record", "register", "get", "records", "names", "away_from"]
+__all__ = ["Param", "Record", "register", "get", "records", "names", "elementwise_plot_inputs"]
 
 
 @dataclass(frozen=True)
@@ -41,23 +42,22 @@ class Record:
     ----------
     cls : the loss class.
     family : ``"regression"``, ``"classification"``, ``"information"``, ``"sequence"``, ``"embedding"``.
-    params : hyperparameters with ranges (:class:`Param`).
-    sample : ``sample(rng, config, batch_axis, dtype) -> (args, kwargs)``: valid inputs for a
-        loss built with the constructor keywords ``config``, away from kinks, so central
-        differences are accurate. ``args`` are the positional inputs in call order; ``kwargs``
-        holds extra call keywords (never ``sample_weight``).
+    params : hyperparameters with the ranges a slider or a test may use (:class:`Param`).
     configs : constructor keywords to test, one dict each (the defaults are always tested).
     batch_axes : batch axes the loss supports, for the generic tests.
     plot_domain : ``(low, high)`` of the plotted prediction.
     plot_labels : label values worth plotting against.
     plot_inputs : ``plot_inputs(x, label, config) -> (args, kwargs, pick)``: inputs whose
         samples trace the loss along the 1-D grid ``x`` for one ``label``; ``pick(grad)``
-        returns the derivative along ``x`` from what :meth:`Loss.grad` returned.
+        returns the derivative with respect to ``x`` itself, the quantity on the plot's
+        axis (the chain rule applied where the loss's input is a function of ``x``).
     x_label : what the plotted axis is (``"pred"``, ``"logit of the true class"``, ...).
+    summary : one line for the book's table.
+    nonnegative : the loss is >= 0 for every valid input (False: it can be negative).
+    zero_at_target : the loss is 0 where the prediction equals the label.
     """
     cls: type
     family: str
-    sample: Callable
     params: tuple = ()
     configs: tuple = ()
     batch_axes: tuple = (0, 1)
@@ -66,6 +66,8 @@ class Record:
     plot_inputs: Optional[Callable] = None
     x_label: str = "pred"
     summary: str = ""
+    nonnegative: bool = True
+    zero_at_target: bool = False
 
     @property
     def name(self):
@@ -116,22 +118,8 @@ def records(family=None):
 
 
 def names(family=None):
+    """Every registered name, in registration order, optionally of one family."""
     return [r.name for r in records(family)]
-
-
-def away_from(values, kinks, gap=0.05):
-    """Move each value at least ``gap`` away from every point in ``kinks``.
-
-    Sample makers use it so central differences never straddle a kink.
-
-    >>> away_from(np.array([0.0, 0.5, 0.99]), kinks=(0.0, 1.0), gap=0.1)
-    array([0.1, 0.5, 0.9])
-    """
-    values = np.array(values, dtype=np.float64, copy=True)
-    for kink in kinks:
-        close = np.abs(values - kink) < gap
-        values[close] = kink + gap * np.where(values[close] >= kink, 1.0, -1.0)
-    return values
 
 
 def elementwise_plot_inputs(x, label, config):

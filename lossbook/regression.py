@@ -1,28 +1,24 @@
 r"""Regression losses: a real-valued prediction against a real-valued label.
 
-Each loss is written as its per-element value :math:`\ell(p, y)` next to its
-derivative :math:`\partial\ell/\partial p`; the base class applies ``sample_weight``,
-``weight`` and the mean over the non-batch axes.
+Each loss is written as its per-element value :math:`\ell(p, y)` next to its derivative
+:math:`\partial\ell/\partial p`, in ``value_and_derivative``; the base class
+(:class:`~lossbook.Loss`) applies ``sample_weight``, ``weight`` and the mean over the
+non-batch axes. Shapes, for every loss here: ``pred`` of any shape with a batch axis;
+``label`` with the same number of elements (reshaped to ``pred``'s shape, as Gluon's
+``reshape_like``); ``sample_weight`` broadcastable to ``pred``'s shape, e.g.
+``(batch, 1)``, or ``(batch,)``; the result has shape ``(batch,)`` and ``pred``'s dtype.
 """
 import math
 
 import numpy as np
 
-from ._base import NO_WORK, ElementwiseLoss, Loss, elementwise_backward
-from .registry import Param, Record, away_from, elementwise_plot_inputs, register
+from . import checks
+from .base import ElementwiseLoss, Hyperparameter, Loss, boolean, real
+from .checks import SAMPLE_WEIGHT, Interval, Like, Option, Pred
+from .registry import Param, Record, elementwise_plot_inputs, register
 
 __all__ = ["L2Loss", "L1Loss", "HuberLoss", "PoissonNLLLoss", "LogCoshLoss", "QuantileLoss",
            "GaussianNLLLoss"]
-
-
-def _regression_sample(kinks=()):
-    """Inputs (pred, label) of shape (4, 3), pred kept ``gap`` away from label + kink."""
-    def sample(rng, config, batch_axis, dtype):
-        label = rng.normal(size=(4, 3))
-        offsets = away_from(rng.normal(scale=1.5, size=(4, 3)),
-                            [k(config) if callable(k) else k for k in kinks])
-        return ((label + offsets).astype(dtype), label.astype(dtype)), {}
-    return sample
 
 
 class L2Loss(ElementwiseLoss):
@@ -32,21 +28,17 @@ class L2Loss(ElementwiseLoss):
 
         \ell(p, y) = \tfrac{1}{2}(p - y)^2, \qquad \frac{\partial \ell}{\partial p} = p - y
 
-    The factor :math:`\tfrac12` is part of the loss, as in Gluon (where it hides in the
-    weight: ``weight / 2``), so ``L2Loss`` is half the mean squared error of PyTorch's
-    ``MSELoss`` and its gradient is the plain residual.
-
     Parameters
     ----------
     weight : float, default 1.0
-        Global scalar weight.
     batch_axis : int, default 0
-        The sample axis.
+        As for every loss (:class:`~lossbook.Loss`).
 
-    Inputs: ``pred`` of any shape; ``label`` with the same number of elements (reshaped to
-    ``pred``'s shape); ``sample_weight`` broadcastable to ``pred``'s shape, e.g. ``(batch, 1)``.
-
-    Returns: shape ``(batch,)``, the dtype of ``pred``.
+    Notes
+    -----
+    The factor :math:`\tfrac12` is part of the loss, as in Gluon (where it hides in the
+    weight: ``weight / 2``), so ``L2Loss`` is half the mean squared error of PyTorch's
+    ``MSELoss`` and its gradient is the plain residual.
 
     >>> L2Loss()(np.ones(2), np.full(2, 2.0))
     array([0.5, 0.5])
@@ -54,20 +46,16 @@ class L2Loss(ElementwiseLoss):
     array([0.5, 1. ])
     """
 
-    _blocked = False
-
     def __init__(self, weight=1.0, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def _kernel(self, pred, label, work=NO_WORK):
-        diff = np.subtract(pred, label, out=work[0])
-        loss = np.square(diff, out=work[1])
-        loss *= 0.5
-        return loss, diff
+    def value_and_derivative(self, pred, label):
+        diff = pred - label
+        return np.square(diff) * 0.5, diff
 
 
 register(Record(
-    L2Loss, "regression", _regression_sample(),
+    L2Loss, "regression", zero_at_target=True,
     plot_inputs=elementwise_plot_inputs, summary="half squared error: the mean"))
 
 
@@ -80,102 +68,104 @@ class L1Loss(ElementwiseLoss):
 
     with the subgradient :math:`\operatorname{sign}(0) = 0` at the kink.
 
-    Inputs and outputs as :class:`L2Loss`. Gluon's docstring writes a sum; its code takes
-    the mean over the non-batch axes, and so does lossbook.
+    Parameters
+    ----------
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
+
+    Notes
+    -----
+    Gluon's docstring writes a sum; its code takes the mean over the non-batch axes, and
+    so does lossbook.
 
     >>> L1Loss()(np.array([[1.0, 2.5, 4.0, 0.5]]), np.array([[2.0, 2.5, 2.0, 1.0]]))
     array([0.875])
     """
 
-    _blocked = False
-
     def __init__(self, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def _kernel(self, pred, label, work=NO_WORK):
-        diff = np.subtract(pred, label, out=work[0])
-        # not np.sign(diff, out=diff): numpy's in-place sign takes a slow branchy loop
-        return np.abs(diff, out=work[1]), np.sign(diff, out=work[2])
+    def value_and_derivative(self, pred, label):
+        diff = pred - label
+        return np.abs(diff), np.sign(diff)
 
 
 register(Record(
-    L1Loss, "regression", _regression_sample(kinks=(0.0,)),
+    L1Loss, "regression", zero_at_target=True,
     plot_inputs=elementwise_plot_inputs, summary="absolute error: the median"))
 
 
 class HuberLoss(ElementwiseLoss):
     r"""Quadratic near zero, linear beyond ``rho``: Gluon's smoothed L1.
 
+    With :math:`d = p - y` and :math:`c = \operatorname{clip}(d, -\rho, \rho)`,
+
     .. math::
 
-        \ell(p, y) = \begin{cases} \dfrac{(p - y)^2}{2\rho} & |p - y| \le \rho \\[4pt]
-                                   |p - y| - \dfrac{\rho}{2} & |p - y| > \rho \end{cases}
+        \ell(p, y) = \frac{c}{\rho}\Bigl(d - \frac{c}{2}\Bigr)
+            = \begin{cases} \dfrac{d^2}{2\rho} & |d| \le \rho \\[4pt]
+                            |d| - \dfrac{\rho}{2} & |d| > \rho \end{cases},
         \qquad
-        \frac{\partial \ell}{\partial p} = \begin{cases} (p - y)/\rho & |p - y| \le \rho \\
-                                   \operatorname{sign}(p - y) & |p - y| > \rho \end{cases}
+        \frac{\partial \ell}{\partial p} = \frac{c}{\rho}.
 
-    This is Gluon's scaling: the quadratic piece is divided by :math:`\rho`, so the slope
-    never exceeds 1 and the loss equals PyTorch's ``SmoothL1Loss(beta=rho)``; PyTorch's
-    ``HuberLoss(delta)`` is :math:`\rho` times it (Huber 1964). The loss and its slope are
-    continuous at :math:`|p - y| = \rho`.
+    The loss and its slope are continuous at :math:`|d| = \rho`, and the slope never
+    exceeds 1.
 
     Parameters
     ----------
     rho : float > 0, default 1
         Where the quadratic piece meets the linear one.
-    weight, batch_axis : as :class:`L2Loss` (``weight`` defaults to ``None``).
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
+
+    Notes
+    -----
+    This is Gluon's scaling: the quadratic piece is divided by :math:`\rho`, so the loss
+    equals PyTorch's ``SmoothL1Loss(beta=rho)``; PyTorch's ``HuberLoss(delta)`` is
+    :math:`\rho` times it (Huber 1964). The slope :math:`c / \rho` is computed first, so a
+    ``rho`` as small as ``1e-40`` in float32 gives slopes of :math:`\pm 1`, not infinities.
+
+    References
+    ----------
+    P. J. Huber, "Robust Estimation of a Location Parameter", Ann. Math. Statist. 35(1), 1964.
 
     >>> HuberLoss(rho=1.0)(np.array([[0.5, 3.0]]), np.zeros((1, 2)))
     array([1.3125])
     """
 
+    rho = Hyperparameter(real(checks.POSITIVE), "Where the quadratic piece meets the linear one.")
+
     def __init__(self, rho=1, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
-        if not (isinstance(rho, (int, float, np.floating)) and rho > 0):
-            raise ValueError(f"HuberLoss: rho must be a positive number, got {rho!r}")
-        self._rho = float(rho)
+        self.rho = rho
 
-    def _params(self):
-        return {"rho": self._rho, **super()._params()}
-
-    def _kernel(self, pred, label, work=NO_WORK):
-        # With c = clip(d, -rho, rho): c (d - c/2) / rho is d^2 / (2 rho) inside the band and
-        # |d| - rho/2 outside it, and c / rho is the slope; no branch is needed.
-        diff = np.subtract(pred, label, out=work[0])
-        clipped = np.clip(diff, -self._rho, self._rho, out=work[1])
-        inv_rho = 1 / self._rho
-        loss = np.multiply(clipped, 0.5, out=work[2])
-        np.subtract(diff, loss, out=loss)
-        loss *= clipped
-        if inv_rho != 1:                               # (x * 1.0 is x: skip two passes)
-            loss *= inv_rho
-            clipped *= inv_rho
-        return loss, clipped
+    def value_and_derivative(self, pred, label):
+        diff = pred - label
+        clipped = np.clip(diff, -self.rho, self.rho)
+        slope = clipped if self.rho == 1 else clipped / self.rho      # (c / 1 is c)
+        return slope * (diff - clipped * 0.5), slope
 
 
 register(Record(
-    HuberLoss, "regression",
-    _regression_sample(kinks=(lambda c: c["rho"], lambda c: -c["rho"])),
+    HuberLoss, "regression", zero_at_target=True,
     params=(Param("rho", 1.0, 0.1, 3.0, doc="threshold between quadratic and linear"),),
     configs=({"rho": 0.5}, {"rho": 2.0}),
-    plot_inputs=elementwise_plot_inputs, summary="quadratic then linear: a trimmed mean"))
+    plot_inputs=elementwise_plot_inputs,
+    summary="quadratic then linear: a winsorized mean"))
 
 
 class PoissonNLLLoss(Loss):
     r"""Negative log-likelihood of a count ``target`` under a Poisson distribution.
 
-    With ``from_logits=True`` (the default) ``pred`` is the log-rate :math:`x`:
+    With ``from_logits=True`` (the default) ``pred`` is the log-rate :math:`x`; with
+    ``from_logits=False`` it is the rate :math:`\lambda \ge 0` itself:
 
     .. math::
 
-        \ell = e^{x} - t\,x, \qquad \frac{\partial \ell}{\partial x} = e^{x} - t
-
-    With ``from_logits=False`` ``pred`` is the rate :math:`\lambda \ge 0` itself:
-
-    .. math::
-
+        \ell = e^{x} - t\,x, \qquad \frac{\partial \ell}{\partial x} = e^{x} - t;
+        \qquad\qquad
         \ell = \lambda - t \log(\lambda + \epsilon), \qquad
-        \frac{\partial \ell}{\partial \lambda} = 1 - \frac{t}{\lambda + \epsilon}
+        \frac{\partial \ell}{\partial \lambda} = 1 - \frac{t}{\lambda + \epsilon}.
 
     Both drop :math:`\log t!`, which does not depend on the prediction. With
     ``compute_full=True`` Stirling's approximation of it,
@@ -184,14 +174,21 @@ class PoissonNLLLoss(Loss):
 
     Parameters
     ----------
-    weight : float or None
+    weight
+        As for every loss (:class:`~lossbook.Loss`).
     from_logits : bool, default True
-    batch_axis : int, default 0
+    batch_axis
+        As for every loss.
     compute_full : bool, default False
 
-    Inputs: ``pred``; ``target`` (counts, :math:`\ge 0`) with the same number of elements;
-    ``sample_weight``; ``epsilon`` (default ``1e-08``, a call argument as in Gluon).
+    Inputs
+    ------
+    pred, target : ``target`` holds counts, :math:`\ge 0`; shapes as for every regression loss.
+    sample_weight : broadcastable to ``pred``'s shape, or ``(batch,)``.
+    epsilon : float >= 0, default ``1e-08`` (a call argument, as in Gluon).
 
+    Notes
+    -----
     Departures from MXNet 1.9.1, deliberate: the result is one value per sample, shape
     ``(batch,)`` (MXNet returns the mean over everything, one scalar), and the Stirling
     term is computed only where :math:`t > 1`, so a target of 0 gives no NaN (MXNet
@@ -201,47 +198,37 @@ class PoissonNLLLoss(Loss):
     array([1.])
     """
 
-    _signature = ("pred", "target", "sample_weight", "epsilon")
-    _defaults = {"epsilon": 1e-08}
+    inputs = (Pred("pred", domain="pred_domain"),
+              Like("target", domain=Interval(0, what="a Poisson count")), SAMPLE_WEIGHT,
+              Option("epsilon", 1e-08, checks.NONNEGATIVE))
+    blocked = True
+    from_logits = Hyperparameter(boolean, "pred holds log-rates (True) or rates (False).")
+    compute_full = Hyperparameter(boolean, "Add Stirling's approximation of log t!.")
 
     def __init__(self, weight=None, from_logits=True, batch_axis=0, compute_full=False):
         super().__init__(weight, batch_axis)
-        self._from_logits = bool(from_logits)
-        self._compute_full = bool(compute_full)
+        self.from_logits = from_logits
+        self.compute_full = compute_full
 
-    def _params(self):
-        return {"from_logits": self._from_logits, "compute_full": self._compute_full,
-                **super()._params()}
+    @property
+    def pred_domain(self):
+        return None if self.from_logits else Interval(
+            0, what="a Poisson rate, since from_logits=False")
 
-    def _forward(self, pred, target, epsilon):
-        pred = self._pred_input(pred)
-        target = self._like(target, pred, "target")
-        self._check_range(target, "target", low=0, what=" (a Poisson count)")
-        if self._from_logits:
+    def value_and_derivative(self, pred, target, epsilon):
+        if self.from_logits:
             rate = np.exp(pred)
-            loss = rate - target * pred
-            derivative = lambda: rate - target
+            loss, derivative = rate - target * pred, rate - target
         else:
-            self._check_range(pred, "pred", low=0, what=" (a Poisson rate, since from_logits=False)")
             shifted = pred + epsilon
-            loss = pred - target * np.log(shifted)
-            derivative = lambda: 1 - target / shifted
-        if self._compute_full:
+            loss, derivative = pred - target * np.log(shifted), 1 - target / shifted
+        if self.compute_full:
             # Stirling's log t! only where t > 1; elsewhere 0 (no 0 * log 0).
             big = target > 1
             safe = np.where(big, target, 1)
             stirling = safe * np.log(safe) - safe + 0.5 * np.log(2 * math.pi * safe)
             loss = loss + np.where(big, stirling, 0).astype(pred.dtype, copy=False)
-        return loss, elementwise_backward(derivative)
-
-
-def _poisson_sample(rng, config, batch_axis, dtype):
-    target = rng.poisson(3.0, size=(4, 3)).astype(np.float64)
-    if config.get("from_logits", True):
-        pred = rng.normal(scale=0.5, size=(4, 3)) + 1.0
-    else:
-        pred = rng.uniform(0.5, 5.0, size=(4, 3))
-    return (pred.astype(dtype), target.astype(dtype)), {}
+        return loss, derivative
 
 
 def _poisson_plot_inputs(x, label, config):
@@ -250,7 +237,7 @@ def _poisson_plot_inputs(x, label, config):
 
 
 register(Record(
-    PoissonNLLLoss, "regression", _poisson_sample,
+    PoissonNLLLoss, "regression", nonnegative=False,
     params=(Param("from_logits", True, choices=(True, False)),
             Param("compute_full", False, choices=(False, True))),
     configs=({"from_logits": False}, {"compute_full": True}),
@@ -259,7 +246,7 @@ register(Record(
     summary="counts: Poisson negative log-likelihood"))
 
 
-class LogCoshLoss(Loss):
+class LogCoshLoss(ElementwiseLoss):
     r"""Logarithm of the hyperbolic cosine of the error: L2 near zero, L1 far away.
 
     .. math::
@@ -270,18 +257,18 @@ class LogCoshLoss(Loss):
     :class:`L2Loss`); for a large one :math:`|d| - \log 2` (like :class:`L1Loss` shifted), and
     the slope :math:`\tanh d` never leaves :math:`(-1, 1)`.
 
+    Parameters
+    ----------
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
+
+    Notes
+    -----
     Computed without overflow as :math:`|d| + \mathrm{softplus}(-2|d|) - \log 2` (the
     exponent is never positive). Where :math:`|d| < 1` that form cancels (it subtracts two
     numbers near :math:`\log 2`), so there lossbook uses the exact
     :math:`\log\cosh d = \operatorname{log1p}(2\sinh^2(d/2))`, accurate to the last digits
-    even for :math:`d = 10^{-8}`.
-
-    Parameters
-    ----------
-    weight : float or None
-    batch_axis : int, default 0
-
-    Inputs and outputs as :class:`L2Loss`. Gluon has no log-cosh loss; this one follows its API.
+    even for :math:`d = 10^{-8}`. Gluon has no log-cosh loss; this one follows its API.
 
     >>> np.round(LogCoshLoss()(np.array([[1.0]]), np.zeros((1, 1))), 6)  # log(cosh 1) = log 1.5430806
     array([0.433781])
@@ -290,23 +277,21 @@ class LogCoshLoss(Loss):
     def __init__(self, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        diff = pred - self._like(label, pred, "label")
+    def value_and_derivative(self, pred, label):
+        diff = pred - label
         size = np.abs(diff)
         far = size + np.log1p(np.exp(-2 * size)) - math.log(2)
         half_sinh = np.sinh(0.5 * np.minimum(size, 1))   # clipped: no overflow on the unused branch
         near = np.log1p(2 * np.square(half_sinh))
-        loss = np.where(size < 1, near, far)
-        return loss, elementwise_backward(lambda: np.tanh(diff))
+        return np.where(size < 1, near, far), np.tanh(diff)
 
 
 register(Record(
-    LogCoshLoss, "regression", _regression_sample(),
+    LogCoshLoss, "regression", zero_at_target=True,
     plot_inputs=elementwise_plot_inputs, summary="log cosh: quadratic near 0, linear far away"))
 
 
-class QuantileLoss(Loss):
+class QuantileLoss(ElementwiseLoss):
     r"""The pinball loss, whose minimiser is the ``quantile``-th quantile of the label.
 
     With the residual :math:`r = y - p` (label minus prediction) and quantile :math:`q`,
@@ -317,17 +302,15 @@ class QuantileLoss(Loss):
         \frac{\partial \ell}{\partial p} = \begin{cases} -q & y > p \\ 1 - q & y < p \\
                                                        0 & y = p \end{cases}
 
-    Under-prediction costs :math:`q` per unit, over-prediction :math:`1 - q`
-    (Koenker & Bassett 1978). ``QuantileLoss(0.5)`` is half of :class:`L1Loss`; its
-    minimiser is the median. The subgradient at :math:`y = p` is 0.
+    Under-prediction costs :math:`q` per unit, over-prediction :math:`1 - q`.
+    ``QuantileLoss(0.5)`` is half of :class:`L1Loss`; its minimiser is the median. The
+    subgradient at :math:`y = p` is 0.
 
     Parameters
     ----------
     quantile : float in (0, 1), default 0.5
-    weight : float or None
-    batch_axis : int, default 0
-
-    Inputs and outputs as :class:`L2Loss`.
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
 
     References
     ----------
@@ -337,29 +320,23 @@ class QuantileLoss(Loss):
     array([0.5])
     """
 
+    quantile = Hyperparameter(real(Interval(0, 1, low_open=True, high_open=True)),
+                              "Which quantile of the label the loss targets.")
+
     def __init__(self, quantile=0.5, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
-        if (isinstance(quantile, bool) or not isinstance(quantile, (int, float, np.floating))
-                or not 0 < quantile < 1):
-            raise ValueError(f"QuantileLoss: quantile must be a number in (0, 1), got {quantile!r}")
-        self._quantile = float(quantile)
+        self.quantile = quantile
 
-    def _params(self):
-        return {"quantile": self._quantile, **super()._params()}
-
-    def _forward(self, pred, label):
-        pred = self._pred_input(pred)
-        residual = self._like(label, pred, "label") - pred
-        q = self._quantile
+    def value_and_derivative(self, pred, label):
+        q = self.quantile
+        residual = label - pred
         loss = np.maximum(q * residual, (q - 1) * residual)
-        # d/dp = -q where r > 0, 1 - q where r < 0, 0 at r = 0 (sign(0) = 0).
-        return loss, elementwise_backward(
-            lambda: np.where(residual > 0, -q, np.where(residual < 0, 1 - q, 0)).astype(
-                pred.dtype, copy=False))
+        derivative = np.where(residual > 0, -q, np.where(residual < 0, 1 - q, 0))
+        return loss, derivative.astype(pred.dtype, copy=False)
 
 
 register(Record(
-    QuantileLoss, "regression", _regression_sample(kinks=(0.0,)),
+    QuantileLoss, "regression", zero_at_target=True,
     params=(Param("quantile", 0.5, 0.05, 0.95, doc="which quantile the loss targets"),),
     configs=({"quantile": 0.1}, {"quantile": 0.9}),
     plot_inputs=elementwise_plot_inputs, summary="pinball: a quantile of the label"))
@@ -391,15 +368,19 @@ class GaussianNLLLoss(Loss):
         Add the constant :math:`\tfrac12\log 2\pi`.
     eps : float > 0, default 1e-6
         Floor on the variance.
-    weight : float or None
-    batch_axis : int, default 0
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
 
-    Inputs: ``pred`` of any shape; ``label`` and ``var`` with the same number of elements
-    (reshaped to ``pred``'s shape; PyTorch also broadcasts a ``var`` with one value per
-    sample, lossbook does not); ``var`` >= 0; ``sample_weight``. The call order is
-    ``(pred, label, var, sample_weight)``, PyTorch's ``(input, target, var)`` order.
+    Inputs
+    ------
+    pred, label, var : ``label`` and ``var`` with ``pred``'s number of elements, reshaped
+        to its shape (PyTorch also broadcasts a ``var`` with one value per sample, lossbook
+        does not); ``var`` >= 0. The order is PyTorch's ``(input, target, var)``.
+    sample_weight : broadcastable to ``pred``'s shape, or ``(batch,)``.
 
-    Returns: shape ``(batch,)``, the dtype of ``pred``. ``grad`` returns ``(d_pred, d_var)``.
+    Returns
+    -------
+    Shape ``(batch,)``; ``grad`` returns ``(d_pred, d_var)``.
 
     Notes
     -----
@@ -417,44 +398,27 @@ class GaussianNLLLoss(Loss):
     array([0.25])
     """
 
-    _signature = ("pred", "label", "var", "sample_weight")
-    _grad_args = ("pred", "var")
+    inputs = (Pred("pred"), Like("label"), Like("var", Interval(0, what="a variance"), grad=True),
+              SAMPLE_WEIGHT)
+    blocked = True
+    full = Hyperparameter(boolean, "Add the constant log(2 pi) / 2.")
+    eps = Hyperparameter(real(checks.POSITIVE), "Floor on the variance.")
 
     def __init__(self, full=False, eps=1e-6, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
-        if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not eps > 0:
-            raise ValueError(f"GaussianNLLLoss: eps must be a positive number, got {eps!r}")
-        self._full = bool(full)
-        self._eps = float(eps)
+        self.full = full
+        self.eps = eps
 
-    def _params(self):
-        return {"full": self._full, "eps": self._eps, **super()._params()}
-
-    def _forward(self, pred, label, var):
-        pred = self._pred_input(pred)
-        label = self._like(label, pred, "label")
-        var = self._like(var, pred, "var")
-        self._check_range(var, "var", low=0, what=" (a variance)")
-        floored = var < self._eps
-        var_used = np.maximum(var, self._eps)
+    def value_and_derivative(self, pred, label, var):
+        var_used = np.maximum(var, self.eps)
         diff = pred - label
         scaled = diff / var_used
         loss = 0.5 * (np.log(var_used) + scaled * diff)
-        if self._full:
+        if self.full:
             loss += 0.5 * math.log(2 * math.pi)
-
-        def backward(g_el):
-            d_var = 0.5 * (1 - scaled * diff) / var_used
-            d_var[floored] = 0
-            return scaled * g_el, d_var * g_el
-        return loss, backward
-
-
-def _gaussian_sample(rng, config, batch_axis, dtype):
-    label = rng.normal(size=(4, 3))
-    pred = label + rng.normal(size=(4, 3))
-    var = rng.uniform(0.3, 3.0, size=(4, 3))
-    return (pred.astype(dtype), label.astype(dtype), var.astype(dtype)), {}
+        d_var = 0.5 * (1 - scaled * diff) / var_used
+        d_var[var < self.eps] = 0                 # the floor is flat
+        return loss, (scaled, d_var)
 
 
 def _gaussian_plot_inputs(x, label, config):
@@ -465,7 +429,7 @@ def _gaussian_plot_inputs(x, label, config):
 
 
 register(Record(
-    GaussianNLLLoss, "regression", _gaussian_sample,
+    GaussianNLLLoss, "regression", nonnegative=False,
     params=(Param("full", False, choices=(False, True)),
             Param("eps", 1e-6, 1e-8, 1e-2, doc="floor on the variance")),
     configs=({"full": True},),

@@ -1,10 +1,10 @@
-r"""Connectionist temporal classification (CTC): the loss and the tools of the CTC chapter.
+r"""Connectionist temporal classification (CTC): the loss and its lattice.
 
 CTC (Graves et al., 2006) scores an unsegmented label sequence :math:`y` of length
 :math:`L` against :math:`T` frames of class scores. An *alignment* :math:`\pi` picks one
 class per frame from the :math:`C` classes, one of which is the *blank*; collapsing it
-(:func:`collapse`: merge runs of the same class, then drop blanks) must give :math:`y`.
-The probability of :math:`y` is the sum over every such alignment,
+(merge runs of the same class, then drop blanks) must give :math:`y`. The probability of
+:math:`y` is the sum over every such alignment,
 
 .. math::
 
@@ -12,14 +12,12 @@ The probability of :math:`y` is the sum over every such alignment,
     \qquad p_t = \mathrm{softmax}(x_t),
 
 and the loss is :math:`-\log p(y \mid x)`. The sum has exponentially many terms, but it
-factorises over the *lattice* of the extended label :math:`y'` (:func:`extended_label`:
-a blank before, between and after the labels, :math:`S = 2L + 1` states), so two
-recursions over time compute it in :math:`O(T S)` per sample.
+factorises over the *lattice* of the extended label :math:`y'` (a blank before, between
+and after the labels, :math:`S = 2L + 1` states), so two recursions over time compute it
+in :math:`O(T S)` per sample (:func:`forward_backward`).
 
-Besides :class:`CTCLoss`, the module holds the helpers the chapter uses to show what the
-loss does: :func:`alignment_posteriors` (the lattice occupancy, for drawing),
-:func:`best_path_decode` (greedy decoding) and :func:`enumerate_alignments` /
-:func:`brute_force_probability` (the sum above, term by term, for tiny inputs).
+The chapter's tools that show what the loss does (alignment posteriors, best-path
+decoding, brute-force enumeration) are in :mod:`lossbook.book.ctc`.
 
 References
 ----------
@@ -29,108 +27,48 @@ A. Graves. Supervised Sequence Labelling with Recurrent Neural Networks, ch. 7. 
 ``mxnet.gluon.loss.CTCLoss`` and the ``ctc_loss`` operator (MXNet 1.9.1);
 ``torch.nn.functional.ctc_loss`` (PyTorch).
 """
-import itertools
 import numbers
 
 import numpy as np
 
-from ._base import Loss, shape_str
+from . import checks
 from ._math import log_softmax
+from .base import Hyperparameter, Loss, boolean, one_of
+from .checks import SAMPLE_WEIGHT, Input, Pred
 from .registry import Param, Record, register
 
-__all__ = [
-    "CTCLoss",
-    "collapse",
-    "extended_label",
-    "alignment_posteriors",
-    "best_path_decode",
-    "enumerate_alignments",
-    "brute_force_probability",
-]
+__all__ = ["CTCLoss", "forward_backward", "resolve_blank"]
 
-_LAYOUTS = ("NTC", "TNC")
-_LABEL_LAYOUTS = ("NT", "TN")
+LAYOUTS = ("NTC", "TNC")
+LABEL_LAYOUTS = ("NT", "TN")
 
 
-# ---------------------------------------------------------------------------- small helpers
-def _resolve_blank(blank, num_classes, who):
+def resolve_blank(blank, num_classes, who):
     """The blank's class index from ``'last'``, ``'first'`` or an int (negative counts from the end)."""
+    _check_blank(who, "blank", blank)
     if isinstance(blank, str):
-        if blank == "last":
-            return num_classes - 1
-        if blank == "first":
-            return 0
-        raise ValueError(f"{who}: blank must be 'last', 'first' or a class index, got {blank!r}")
-    if isinstance(blank, bool) or not isinstance(blank, numbers.Integral):
-        raise TypeError(f"{who}: blank must be 'last', 'first' or an int, got {blank!r}")
+        return num_classes - 1 if blank == "last" else 0
     index = int(blank) + (num_classes if blank < 0 else 0)
     if not 0 <= index < num_classes:
         raise ValueError(f"{who}: blank={blank} is out of range for {num_classes} classes")
     return index
 
 
-def _check_blank_option(blank, who):
+def _check_blank(who, name, blank):
     if isinstance(blank, str):
-        if blank not in ("last", "first"):
-            raise ValueError(f"{who}: blank must be 'last', 'first' or a class index, got {blank!r}")
-    elif isinstance(blank, bool) or not isinstance(blank, numbers.Integral):
-        raise TypeError(f"{who}: blank must be 'last', 'first' or an int, got {blank!r}")
-    return blank
-
-
-def _integer_array(value, arg, who):
-    """An integer array from ``value``; floats must be integer-valued, booleans are refused."""
-    if value is None:
-        raise TypeError(f"{who}: {arg} is required, got None")
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{who}: {arg} must be an array of integers, got the string {value!r}")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{who}: {arg} could not be read as an array: {exc}") from None
-    if array.dtype.kind == "b" or array.dtype.kind not in "iuf":
-        raise TypeError(f"{who}: {arg} must hold integers, got dtype {array.dtype}")
-    if array.dtype.kind == "f":
-        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-            raise ValueError(f"{who}: {arg} must be integer-valued; got non-integer values in "
-                             f"an array of shape {shape_str(array)}")
-    return array.astype(np.intp)
-
-
-def collapse(path, blank):
-    r"""Collapse an alignment: merge runs of the same class, then drop the blanks (Graves' :math:`\mathcal{B}`).
-
-    >>> collapse([3, 1, 1, 3, 1, 0, 0], blank=3)
-    [1, 1, 0]
-    """
-    out, previous = [], None
-    for symbol in (int(s) for s in path):
-        if symbol != previous and symbol != blank:
-            out.append(symbol)
-        previous = symbol
-    return out
-
-
-def extended_label(label, blank):
-    r"""The CTC lattice's states: ``label`` with a blank before, between and after its symbols.
-
-    A label of length :math:`L` gives :math:`2L + 1` states; blanks sit at the even positions.
-
-    >>> extended_label([1, 1, 0], blank=3).tolist()
-    [3, 1, 3, 1, 3, 0, 3]
-    """
-    label = np.asarray(label, dtype=np.intp).reshape(-1)
-    out = np.full(2 * label.size + 1, blank, dtype=np.intp)
-    out[1::2] = label
-    return out
+        return checks.choice(who, name, blank, ("last", "first"))
+    if isinstance(blank, (bool, np.bool_)) or not isinstance(blank, numbers.Integral):
+        raise TypeError(f"{who}: {name} must be 'last', 'first' or an int, got {blank!r}")
+    return int(blank)
 
 
 # --------------------------------------------------------------------- the lattice, in log space
-def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=True):
+def forward_backward(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=True):
     r"""Forward (alpha) and backward (beta) log-variables of a batch of CTC lattices.
 
     ``log_probs`` is ``(T, N, C)``; ``labels`` ``(N, L)`` (entries beyond each length are
-    ignored); the lengths are ``(N,)`` and already validated.
+    ignored); the lengths are ``(N,)`` and already validated (see :class:`CTCLoss`). The
+    book's CTC tools (:mod:`lossbook.book.ctc`) draw the lattice from these variables.
 
     Returns ``(emit, log_alpha, log_beta, log_likelihood, ext)``:
 
@@ -260,16 +198,6 @@ def _lattice(log_probs, labels, pred_lengths, label_lengths, blank, need_beta=Tr
     return emit, log_alpha, log_beta, log_likelihood, ext
 
 
-def _min_frames(labels, label_lengths):
-    """Frames a label needs: one per symbol plus a blank between equal neighbours."""
-    L = labels.shape[1]
-    if L == 0:
-        return np.zeros(labels.shape[0], dtype=np.intp)
-    inside = np.arange(1, L) < label_lengths[:, None]
-    repeats = np.sum((labels[:, 1:] == labels[:, :-1]) & inside, axis=1)
-    return label_lengths + repeats
-
-
 # ------------------------------------------------------------------------------- the loss
 class CTCLoss(Loss):
     r"""Connectionist temporal classification loss, as ``mxnet.gluon.loss.CTCLoss``.
@@ -303,8 +231,8 @@ class CTCLoss(Loss):
         Axes of ``pred``: batch N, time T, classes C.
     label_layout : ``'NT'`` (default) or ``'TN'``
         Axes of ``label``. As in Gluon, ``batch_axis`` is ``label_layout.find('N')``.
-    weight : float or None
-        Global scalar weight.
+    weight
+        As for every loss (:class:`~lossbook.Loss`).
     blank : ``'last'`` (default), ``'first'`` or an int
         The blank's class index. Gluon reserves the last class (``'last'``); PyTorch's
         ``ctc_loss`` uses class 0 (``'first'`` or ``0``).
@@ -320,13 +248,16 @@ class CTCLoss(Loss):
         Integer class indices (floats must be integer-valued), never the blank. Without
         ``label_lengths``, a label ends at its first ``-1`` (padding), as in MXNet.
     pred_lengths : ``(batch,)`` ints in ``[0, T]`` or None
-        Frames used per sample (None: all T). Frames beyond get a zero gradient.
+        Frames used per sample (None: all T). Frames beyond are never read (they may hold
+        anything, NaN and infinities included) and get a zero gradient.
     label_lengths : ``(batch,)`` ints in ``[0, L]`` or None
         Label entries used per sample; entries beyond are ignored.
     sample_weight : ``(batch,)`` or ``(batch, 1)`` or None
 
-    Returns: shape ``(batch,)``, the dtype of ``pred``; :meth:`grad` has ``pred``'s shape,
-    layout and dtype.
+    Returns
+    -------
+    Shape ``(batch,)``, the dtype of ``pred``; :meth:`grad` has ``pred``'s shape, layout and
+    dtype.
 
     Notes
     -----
@@ -341,11 +272,14 @@ class CTCLoss(Loss):
     The backward recursion is alpha's recursion on the lattice reversed in time and
     states, so the batch and its reversal run stacked through one loop over time. A
     value-only call pays for both (about 1.5 times the forward alone); a call that also
-    wants the gradient saves a second loop. Memory is :math:`O(T N L)`.
+    wants the gradient saves a second loop. Memory is :math:`O(T N L)`, with :math:`L` the
+    longest label actually used (not the width of the padded label array).
 
-    Departures from MXNet 1.9.1, deliberate: a sample whose label cannot fit in its frames
-    (fewer frames than :math:`L` plus the number of equal neighbours in the label) gets
-    :math:`+\infty` and a zero gradient (MXNet returns 0 and an uninitialised gradient);
+    Departures from MXNet 1.9.1, deliberate: a sample whose label has probability 0 (it
+    cannot fit in its frames, fewer than :math:`L` plus the number of equal neighbours in
+    the label, or a class it needs has a logit of :math:`-\infty`) gets :math:`+\infty`
+    (0 with ``zero_infinity``) and a zero gradient (MXNet returns 0 and an uninitialised
+    gradient);
     a label index out of range, equal to the blank, or non-integer is an error, and so
     are lengths that are negative or longer than the tensor; labels are always padded with
     ``-1`` (MXNet's ``blank_label='first'`` pads with 0); float64 works.
@@ -360,157 +294,129 @@ class CTCLoss(Loss):
     True
     """
 
-    _signature = ("pred", "label", "pred_lengths", "label_lengths", "sample_weight")
-    _defaults = {"pred_lengths": None, "label_lengths": None}
-    _grad_args = ("pred",)
+    inputs = (Pred("pred"), Input("label"), Input("pred_lengths", required=False),
+              Input("label_lengths", required=False), SAMPLE_WEIGHT)
+    layout = Hyperparameter(one_of(*LAYOUTS), "Axes of pred: batch N, time T, classes C.")
+    label_layout = Hyperparameter(one_of(*LABEL_LAYOUTS), "Axes of label.")
+    blank = Hyperparameter(_check_blank, "The blank's class: 'last', 'first' or an int.")
+    zero_infinity = Hyperparameter(boolean, "Loss 0 instead of +inf for impossible labels.")
 
     def __init__(self, layout="NTC", label_layout="NT", weight=None, blank="last",
                  zero_infinity=False):
-        if layout not in _LAYOUTS:
-            raise ValueError(f"CTCLoss: layout must be one of {_LAYOUTS}, got {layout!r}")
-        if label_layout not in _LABEL_LAYOUTS:
-            raise ValueError(f"CTCLoss: label_layout must be one of {_LABEL_LAYOUTS}, "
-                             f"got {label_layout!r}")
-        super().__init__(weight, label_layout.find("N"))
-        self._layout = layout
-        self._label_layout = label_layout
-        self._blank = _check_blank_option(blank, "CTCLoss")
-        self._zero_infinity = bool(zero_infinity)
+        self.layout = layout
+        self.label_layout = label_layout
+        super().__init__(weight, self.label_layout.find("N"))
+        self.blank = blank
+        self.zero_infinity = zero_infinity
 
     @property
-    def layout(self):
-        return self._layout
+    def sample_axis(self):
+        """The axis of ``pred`` that indexes samples: ``layout.find('N')``."""
+        return self.layout.find("N")
 
-    @property
-    def label_layout(self):
-        return self._label_layout
+    def value_shape(self, inputs):
+        shape = [1, 1, 1]
+        shape[self.sample_axis] = inputs["pred"].shape[self.sample_axis]
+        return tuple(shape)
 
-    def _params(self):
-        return {"layout": self._layout, "label_layout": self._label_layout,
-                "weight": self._weight, "blank": self._blank,
-                "zero_infinity": self._zero_infinity}
-
-    def _loss_batch_axis(self, loss_el):
-        return 0
-
-    def _lengths(self, value, batch, high, arg, other):
-        lengths = _integer_array(value, arg, "CTCLoss")
-        if lengths.shape != (batch,):
-            raise self._error(f"{arg} of shape {shape_str(lengths)} must have shape ({batch},), "
-                              f"one length per sample")
-        if lengths.size and (lengths.min() < 0 or lengths.max() > high):
-            bad = lengths[(lengths < 0) | (lengths > high)][0]
-            raise self._error(f"{arg} must lie in [0, {high}] ({other}); got {int(bad)}")
-        return lengths
-
-    def _inputs(self, pred, label, pred_lengths, label_lengths):
-        """Validated ``(pred as (T, N, C), labels (N, L), pred_lengths, label_lengths, blank)``."""
-        pred = self._float_input(pred, "pred")
+    def prepare(self, pred, label, pred_lengths, label_lengths):
+        """Checked ``pred``, labels ``(N, L)`` cut to the longest label used, and lengths."""
+        who = "CTCLoss"
+        pred = checks.float_array(who, "pred", pred)
         if pred.ndim != 3:
-            raise self._error(f"pred must have 3 axes (layout {self._layout}), "
-                              f"got shape {shape_str(pred)}")
-        activations = pred if self._layout == "TNC" else pred.transpose(1, 0, 2)
-        # (T, N, C) in C order: the gather of the lattice emissions reads it frame by frame.
-        activations = np.ascontiguousarray(activations)
-        T, N, C = activations.shape
+            raise ValueError(f"{who}: pred must have 3 axes (layout {self.layout}), "
+                             f"got shape {checks.shape_str(pred)}")
+        T, C = pred.shape[1 - self.sample_axis], pred.shape[2]
+        N = pred.shape[self.sample_axis]
         if C == 0:
-            raise self._error(f"pred of shape {shape_str(pred)} has no classes")
-        blank = _resolve_blank(self._blank, C, "CTCLoss")
-
-        labels = _integer_array(label, "label", "CTCLoss")
+            raise ValueError(f"{who}: pred of shape {checks.shape_str(pred)} has no classes")
+        blank = resolve_blank(self.blank, C, who)
+        labels = checks.integer_array(who, "label", label)
         if labels.ndim != 2:
-            raise self._error(f"label must have 2 axes (label_layout {self._label_layout}), "
-                              f"got shape {shape_str(labels)}")
-        if self._label_layout == "TN":
-            labels = labels.T
+            raise ValueError(f"{who}: label must have 2 axes (label_layout "
+                             f"{self.label_layout}), got shape {checks.shape_str(labels)}")
+        labels = labels.T if self.label_layout == "TN" else labels
         if labels.shape[0] != N:
-            raise self._error(f"label of shape {shape_str(label)} has {labels.shape[0]} samples "
-                              f"but pred of shape {shape_str(pred)} has {N} "
-                              f"(layouts {self._layout} / {self._label_layout})")
+            raise ValueError(f"{who}: label of shape {checks.shape_str(label)} has "
+                             f"{labels.shape[0]} samples but pred of shape "
+                             f"{checks.shape_str(pred)} has {N} (layouts {self.layout} / "
+                             f"{self.label_layout})")
         L = labels.shape[1]
         if label_lengths is None:
             padding = labels == -1
             label_lengths = (np.where(padding.any(axis=1), padding.argmax(axis=1), L) if L
                              else np.zeros(N, dtype=np.intp))
         else:
-            label_lengths = self._lengths(label_lengths, N, L, "label_lengths",
-                                          f"label has {L} positions, shape {shape_str(label)}")
+            label_lengths = _lengths(label_lengths, N, L, "label_lengths",
+                                     f"label has {L} positions, shape {checks.shape_str(label)}")
         used = np.arange(L) < label_lengths[:, None]
         bad = used & ((labels < 0) | (labels >= C) | (labels == blank))
         if np.any(bad):
             n, j = np.argwhere(bad)[0]
             value = int(labels[n, j])
-            what = ("the blank" if value == blank
-                    else f"out of range [0, {C})")
-            raise self._error(f"label holds class index {value} at sample {n}, position {j}, "
-                              f"which is {what} (label shape {shape_str(label)}, {C} classes, "
-                              f"blank = {blank}; pad with -1 or pass label_lengths)")
+            what = "the blank" if value == blank else f"out of range [0, {C})"
+            raise ValueError(f"{who}: label holds class index {value} at sample {n}, position "
+                             f"{j}, which is {what} (label shape {checks.shape_str(label)}, {C} "
+                             f"classes, blank = {blank}; pad with -1 or pass label_lengths)")
         if pred_lengths is None:
             pred_lengths = np.full(N, T, dtype=np.intp)
         else:
-            pred_lengths = self._lengths(pred_lengths, N, T, "pred_lengths",
-                                         f"pred has {T} frames, shape {shape_str(pred)}")
-        return pred, activations, labels, pred_lengths, label_lengths, blank
+            pred_lengths = _lengths(pred_lengths, N, T, "pred_lengths",
+                                    f"pred has {T} frames, shape {checks.shape_str(pred)}")
+        # the lattice is as wide as the longest label used, not the padded array
+        width = int(label_lengths.max()) if N else 0
+        return {"pred": pred, "label": np.where(used, labels, blank)[:, :width],
+                "pred_lengths": pred_lengths, "label_lengths": label_lengths}
 
-    def _forward(self, pred, label, pred_lengths, label_lengths):
-        pred, activations, labels, pred_lengths, label_lengths, blank = self._inputs(
-            pred, label, pred_lengths, label_lengths)
+    def value_and_derivative(self, pred, label, pred_lengths, label_lengths):
+        activations = pred if self.layout == "TNC" else pred.transpose(1, 0, 2)
         T, N, C = activations.shape
+        # frames past a sample's length are never read: zeros in their place (C order for
+        # the lattice's gather, which reads frame by frame)
+        inside = np.arange(T)[:, None] < pred_lengths
+        activations = np.ascontiguousarray(np.where(inside[:, :, None], activations, 0),
+                                           dtype=pred.dtype)
         log_probs = log_softmax(activations)
-        emit, log_alpha, log_beta, log_likelihood, ext = _lattice(
-            log_probs, labels, pred_lengths, label_lengths, blank, need_beta=True)
-        feasible = _min_frames(labels, label_lengths) <= pred_lengths
-        loss = 0 - log_likelihood                       # 0 - x: no -0.0 for a certain label
-        loss[~feasible] = np.inf
-        if self._zero_infinity:
-            loss[~feasible] = 0
-
-        def backward(g_el):
-            # Log-occupancy of each lattice node; infeasible samples use 0 for log p, their
-            # nodes are all -inf, and their gradient is zeroed below.
-            shift = np.where(feasible, log_likelihood, 0).astype(log_probs.dtype)
-            occupancy = log_alpha + log_beta
-            occupancy -= emit
-            occupancy -= shift[:, None]
-            np.exp(occupancy, out=occupancy)
-            grad = np.ascontiguousarray(np.exp(log_probs))        # (T, N, C), C order
-            # Subtract the occupancy of every state from the class it emits; index, not one-hot.
-            index = (np.arange(T)[:, None, None] * N + np.arange(N)[:, None]) * C + ext
-            np.subtract.at(grad.reshape(-1), index.reshape(-1), occupancy.reshape(-1))
-            keep = (np.arange(T)[:, None] < pred_lengths) & feasible
-            scale = np.where(keep, np.broadcast_to(np.asarray(g_el, dtype=grad.dtype), (N,)), 0)
-            grad *= scale[:, :, None].astype(grad.dtype, copy=False)
-            if self._layout == "NTC":
-                grad = grad.transpose(1, 0, 2)
-            return (np.ascontiguousarray(grad),)
-
-        return loss, backward
+        blank = resolve_blank(self.blank, C, "CTCLoss")
+        emit, log_alpha, log_beta, log_likelihood, ext = forward_backward(
+            log_probs, label, pred_lengths, label_lengths, blank, need_beta=True)
+        possible = ~np.isneginf(log_likelihood)     # NaN counts as possible: NaN in, NaN out
+        loss = 0 - log_likelihood                   # 0 - x: no -0.0 for a certain label
+        if self.zero_infinity:
+            loss[~possible] = 0
+        # Log-occupancy of each lattice node; an impossible sample uses 0 for log p (its
+        # nodes are all -inf, its gradient zeroed below), a node with an emission of -inf
+        # is never visited (-inf, not -inf - -inf).
+        shift = np.where(possible, log_likelihood, 0).astype(log_probs.dtype)
+        with np.errstate(invalid="ignore"):
+            occupancy = log_alpha + log_beta - emit - shift[:, None]
+        occupancy[np.isneginf(emit)] = -np.inf
+        np.exp(occupancy, out=occupancy)
+        grad = np.ascontiguousarray(np.exp(log_probs))        # (T, N, C), C order
+        # Subtract the occupancy of every state from the class it emits; index, not one-hot.
+        index = (np.arange(T)[:, None, None] * N + np.arange(N)[:, None]) * C + ext
+        np.subtract.at(grad.reshape(-1), index.reshape(-1), occupancy.reshape(-1))
+        grad *= (inside & possible)[:, :, None]
+        if self.layout == "NTC":
+            grad = grad.transpose(1, 0, 2)
+        return loss, np.ascontiguousarray(grad)
 
 
-def _ctc_sample(rng, config, batch_axis, dtype):
-    """Three samples, C = 5, T = 8 with 8/6/7 frames used, labels with repeats and one empty."""
-    config = {"layout": "NTC", "label_layout": "NT", "blank": "last", **config}
-    C, T, L = 5, 8, 3
-    blank = _resolve_blank(config["blank"], C, "CTCLoss")
-    symbols = [c for c in range(C) if c != blank]
-    pred_lengths = np.array([8, 6, 7])
-    label_lengths = np.array([3, 0, 2])
-    labels = np.full((3, L), -1)
-    labels[0] = [symbols[1], symbols[1], symbols[2]]        # a repeat: needs a blank between
-    labels[2, :2] = rng.choice(symbols, size=2)
-    pred = rng.normal(size=(3, T, C))
-    if config["layout"] == "TNC":
-        pred = pred.transpose(1, 0, 2)
-    if config["label_layout"] == "TN":
-        labels = labels.T
-    return ((np.ascontiguousarray(pred).astype(dtype), np.ascontiguousarray(labels)),
-            {"pred_lengths": pred_lengths, "label_lengths": label_lengths})
+def _lengths(value, batch, high, arg, other):
+    lengths = checks.integer_array("CTCLoss", arg, value)
+    if lengths.shape != (batch,):
+        raise ValueError(f"CTCLoss: {arg} of shape {checks.shape_str(lengths)} must have shape "
+                         f"({batch},), one length per sample")
+    if lengths.size and (lengths.min() < 0 or lengths.max() > high):
+        bad = lengths[(lengths < 0) | (lengths > high)][0]
+        raise ValueError(f"CTCLoss: {arg} must lie in [0, {high}] ({other}); got {int(bad)}")
+    return lengths
 
 
 register(Record(
-    CTCLoss, "sequence", _ctc_sample,
-    params=(Param("layout", "NTC", choices=_LAYOUTS, doc="axes of pred"),
-            Param("label_layout", "NT", choices=_LABEL_LAYOUTS, doc="axes of label"),
+    CTCLoss, "sequence",
+    params=(Param("layout", "NTC", choices=LAYOUTS, doc="axes of pred"),
+            Param("label_layout", "NT", choices=LABEL_LAYOUTS, doc="axes of label"),
             Param("blank", "last", choices=("last", "first"), doc="the blank's class"),
             Param("zero_infinity", False, choices=(False, True),
                   doc="loss 0 instead of +inf for infeasible samples")),
@@ -518,140 +424,3 @@ register(Record(
              {"label_layout": "TN"}, {"blank": "first"}),
     batch_axes=(0,), plot_inputs=None, x_label="activations",
     summary="-log of the total probability of every alignment of the label"))
-
-
-# ------------------------------------------------------------------- teaching helpers
-def _single(pred, label, blank, who):
-    pred = np.asarray(pred)
-    if pred.dtype.kind not in "biuf" or pred.dtype.kind == "b":
-        raise TypeError(f"{who}: pred must be real numbers, got dtype {pred.dtype}")
-    if pred.ndim != 2:
-        raise ValueError(f"{who}: pred must have shape (T, C) for one sample, "
-                         f"got {shape_str(pred)}")
-    pred = pred.astype(np.float64) if pred.dtype.kind != "f" else pred
-    T, C = pred.shape
-    blank = _resolve_blank(blank, C, who)
-    label = _integer_array(label, "label", who).reshape(-1)
-    bad = (label < 0) | (label >= C) | (label == blank)
-    if np.any(bad):
-        raise ValueError(f"{who}: label holds {int(label[bad][0])}, out of range [0, {C}) "
-                         f"or the blank {blank}")
-    return pred, label, blank
-
-
-def alignment_posteriors(pred, label, blank="last"):
-    r"""Posterior occupancy of every node of one sample's CTC lattice.
-
-    .. math::
-
-        \gamma_t(s) = \frac{\alpha_t(s)\,\beta_t(s)}{p_t(y'_s)\; p(y \mid x)}
-
-    is the probability that a random alignment of the label (drawn with its probability
-    under the model) is in state :math:`s` of the extended label at frame :math:`t`. Each
-    row sums to 1; the chapter draws it as the lattice.
-
-    Parameters
-    ----------
-    pred : ``(T, C)`` activations of one sample (softmax applied inside).
-    label : ``(L,)`` class indices.
-    blank : ``'last'``, ``'first'`` or an int.
-
-    Returns: ``(T, 2L + 1)`` array; rows for the states of :func:`extended_label`. An
-    infeasible label gives all zeros.
-
-    >>> gamma = alignment_posteriors(np.zeros((2, 3)), [0])
-    >>> gamma.round(3)      # states: blank, a, blank; alignments aa, a-, -a equally likely
-    array([[0.333, 0.667, 0.   ],
-           [0.   , 0.667, 0.333]])
-    """
-    pred, label, blank = _single(pred, label, blank, "alignment_posteriors")
-    T = pred.shape[0]
-    log_probs = log_softmax(pred)[:, None, :]
-    labels = label[None, :]
-    emit, log_alpha, log_beta, log_likelihood, _ = _lattice(
-        log_probs, labels, np.array([T]), np.array([label.size]), blank)
-    if not np.isfinite(log_likelihood[0]):
-        return np.zeros((T, 2 * label.size + 1), dtype=pred.dtype)
-    return np.exp(log_alpha[:, 0] + log_beta[:, 0] - emit[:, 0] - log_likelihood[0])
-
-
-def best_path_decode(pred, blank="last", pred_lengths=None, layout="NTC"):
-    r"""Greedy (best-path) decoding: the most likely class per frame, collapsed.
-
-    The most likely alignment's collapse is not always the most likely label (several
-    alignments may add up for another label), but it is the usual quick decoder.
-
-    Parameters
-    ----------
-    pred : ``(T, C)`` for one sample, or a batch in ``layout`` (``'NTC'`` or ``'TNC'``).
-    blank : ``'last'``, ``'first'`` or an int.
-    pred_lengths : ``(batch,)`` frames to use per sample (batch input only).
-
-    Returns: a list of class indices, or one such list per sample.
-
-    >>> best_path_decode(np.log([[.1, .8, .1], [.1, .8, .1], [.2, .1, .7], [.6, .3, .1]]))
-    [1, 0]
-    """
-    pred = np.asarray(pred)
-    if pred.ndim == 2:
-        blank = _resolve_blank(blank, pred.shape[1], "best_path_decode")
-        return collapse(np.argmax(pred, axis=1), blank)
-    if pred.ndim != 3:
-        raise ValueError(f"best_path_decode: pred must have shape (T, C) or 3 axes, "
-                         f"got {shape_str(pred)}")
-    if layout not in _LAYOUTS:
-        raise ValueError(f"best_path_decode: layout must be one of {_LAYOUTS}, got {layout!r}")
-    if layout == "TNC":
-        pred = pred.transpose(1, 0, 2)
-    N, T, C = pred.shape
-    blank = _resolve_blank(blank, C, "best_path_decode")
-    if pred_lengths is None:
-        pred_lengths = np.full(N, T)
-    pred_lengths = _integer_array(pred_lengths, "pred_lengths", "best_path_decode")
-    if pred_lengths.shape != (N,) or np.any((pred_lengths < 0) | (pred_lengths > T)):
-        raise ValueError(f"best_path_decode: pred_lengths must be {N} ints in [0, {T}], "
-                         f"got {pred_lengths!r}")
-    best = np.argmax(pred, axis=2)
-    return [collapse(best[n, :pred_lengths[n]], blank) for n in range(N)]
-
-
-def enumerate_alignments(label, num_frames, num_classes, blank="last"):
-    r"""Every alignment of ``num_frames`` frames that collapses to ``label``, by brute force.
-
-    Tries all :math:`C^T` paths, so only for tiny inputs (at most a million paths). The
-    chapter uses it to show that the lattice sums exactly these terms.
-
-    >>> [list(p) for p in enumerate_alignments([0], 2, 3)]     # blank = 2
-    [[0, 0], [0, 2], [2, 0]]
-    """
-    blank = _resolve_blank(blank, num_classes, "enumerate_alignments")
-    # A label that no path can spell (the blank, an index out of range, 1.5) is a mistake,
-    # not "no alignment": refuse it instead of returning an empty list.
-    label = _integer_array(label, "label", "enumerate_alignments").reshape(-1)
-    bad = (label < 0) | (label >= num_classes) | (label == blank)
-    if np.any(bad):
-        raise ValueError(f"enumerate_alignments: label holds {int(label[bad][0])}, out of range "
-                         f"[0, {num_classes}) or the blank {blank}")
-    label = [int(c) for c in label]
-    if num_classes ** num_frames > 10 ** 6:
-        raise ValueError(f"enumerate_alignments: {num_classes}^{num_frames} paths is too many "
-                         f"to enumerate; keep it at most 10^6")
-    return [path for path in itertools.product(range(num_classes), repeat=num_frames)
-            if collapse(path, blank) == label]
-
-
-def brute_force_probability(pred, label, blank="last"):
-    r""":math:`p(y \mid x)` as the plain sum over :func:`enumerate_alignments` of :math:`\prod_t p_t(\pi_t)`.
-
-    Independent of the recursions, so ``-log`` of it checks :class:`CTCLoss` on tiny inputs.
-
-    >>> float(brute_force_probability(np.zeros((2, 3)), [0]))   # 3 of 9 equally likely paths
-    0.3333333333333333
-    """
-    pred, label, blank = _single(pred, label, blank, "brute_force_probability")
-    T, C = pred.shape
-    probs = np.exp(log_softmax(pred.astype(np.float64)))
-    total = 0.0
-    for path in enumerate_alignments(label, T, C, blank):
-        total += float(np.prod(probs[np.arange(T), path]))
-    return total

@@ -9,6 +9,8 @@ import pytest
 import lossbook as lb
 from lossbook import registry
 
+from samplers import sample
+
 EMBEDDING = ["TripletLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "ContrastiveLoss"]
 
 
@@ -208,7 +210,7 @@ def test_contrastive_bad_input():
         lb.ContrastiveLoss()(x, x, [1, -1])
     with pytest.raises(ValueError, match=r"ContrastiveLoss: label of shape \(2, 2\).*2 values"):
         lb.ContrastiveLoss()(x, x, np.ones((2, 2)))
-    with pytest.raises(ValueError, match="ContrastiveLoss: margin must be >= 0"):
+    with pytest.raises(ValueError, match=r"ContrastiveLoss: margin must lie in \[0, inf\)"):
         lb.ContrastiveLoss(margin=-1)
 
 
@@ -217,7 +219,7 @@ def test_contrastive_bad_input():
 def test_float32_extremes_stay_finite_and_float32(name):
     record = registry.get(name)
     rng = np.random.default_rng(3)
-    args, kwargs = record.sample(rng, record.defaults, 0, np.float32)
+    args, kwargs = sample(record, rng, {}, 0, np.float32)
     args = [a * np.float32(1e4) if a.dtype == np.float32 else a for a in args]
     value, grads = record.make().value_and_grad(*args, **kwargs)
     assert value.dtype == np.float32 and value.shape == (4,)
@@ -229,7 +231,7 @@ def test_float32_extremes_stay_finite_and_float32(name):
 @pytest.mark.parametrize("name", EMBEDDING)
 def test_sample_weight_of_shape_batch_1_and_nan_passes_through(name):
     record = registry.get(name)
-    args, kwargs = record.sample(np.random.default_rng(5), record.defaults, 0, np.float64)
+    args, kwargs = sample(record, np.random.default_rng(5), {}, 0, np.float64)
     loss = record.make()
     plain = loss(*args, **kwargs)
     weighted = loss(*args, np.arange(1.0, 5.0).reshape(4, 1), **kwargs)
@@ -274,3 +276,25 @@ def test_cosine_gradient_in_the_clamped_region_matches_central_differences():
     # and by hand: row 0, label 1: -y / 1e-12 = (-3e5, 1e5); row 1, label -1, cos = 0.03 > -0.5:
     # +y / 1e-12 = (1e5, 1e5)
     np.testing.assert_allclose(grads[0], [[-3e5, 1e5], [1e5, 1e5]], rtol=1e-12)
+
+
+# ------------------------------------------------------- overflow where the value is finite
+def test_contrastive_far_dissimilar_pair_costs_zero_not_nan():
+    """|x1 - x2|^2 = 1e40 overflows float32, but a dissimilar pair that far costs 0."""
+    far = np.array([[1e20, 0.0]], np.float32)
+    value, (g1, g2) = lb.ContrastiveLoss().value_and_grad(far, np.zeros_like(far), [0])
+    assert value.dtype == np.float32
+    np.testing.assert_array_equal(value, [0.0])
+    np.testing.assert_array_equal(g1, 0.0)
+    np.testing.assert_array_equal(g2, 0.0)
+
+
+def test_triplet_with_equal_huge_positive_and_negative_is_the_margin():
+    """(a - p)^2 - (a - n)^2 with p = n = 1e200: inf - inf in the naive form; here 0."""
+    anchor = np.zeros((1, 2))
+    other = np.full((1, 2), 1e200)
+    value, grads = lb.TripletLoss(margin=0.5).value_and_grad(anchor, other, other)
+    np.testing.assert_array_equal(value, [0.5])
+    np.testing.assert_array_equal(grads[0], 0.0)     # 2 (n - p) = 0
+    for g in grads:
+        assert np.all(np.isfinite(g))

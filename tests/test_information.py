@@ -258,9 +258,13 @@ def test_bad_axis_base_scalar_and_table_shape():
         lb.entropy([0.5, 0.5], axis=1)
     with pytest.raises(ValueError, match=r"entropy: p must have at least one axis"):
         lb.entropy(1.0)
-    for base in (1, 0, -2, float("nan"), "2"):
-        with pytest.raises(ValueError, match=r"kl_divergence: base must be a positive number"):
+    for base in (1, 0, -2):
+        with pytest.raises(ValueError, match=r"kl_divergence: base must (lie in \(0, inf\)|be a positive number other than 1)"):
             lb.kl_divergence(P, Q, base=base)
+    with pytest.raises(ValueError, match=r"kl_divergence: base must be finite"):
+        lb.kl_divergence(P, Q, base=float("nan"))
+    with pytest.raises(TypeError, match=r"kl_divergence: base must be a real number, got '2'"):
+        lb.kl_divergence(P, Q, base="2")
     with pytest.raises(ValueError, match=r"mutual_information: joint must be a 2-D table.*\(4,\)"):
         lb.mutual_information([0.25, 0.25, 0.25, 0.25])
 
@@ -371,7 +375,7 @@ def test_kldiv_float32_in_float32_out_and_finite_at_extreme_logits():
 
 
 def test_kldiv_negative_label_is_an_error():
-    with pytest.raises(ValueError, match=r"^KLDivLoss: label must be non-negative.*-0\.1.*\(1, 3\)"):
+    with pytest.raises(ValueError, match=r"^KLDivLoss: label must lie in \[0, inf\) \(the target probabilities\).*-0\.1.*\(1, 3\)"):
         lb.KLDivLoss()(np.log([[0.2, 0.3, 0.5]]), [[0.6, 0.5, -0.1]])
 
 
@@ -382,8 +386,8 @@ def test_kldiv_size_mismatch_is_an_error():
 
 
 def test_kldiv_softmax_axis_must_not_be_the_batch_axis():
-    with pytest.raises(ValueError, match=r"^KLDivLoss: axis=-1 is the batch axis \(batch_axis=0\) "
-                                         r"of pred of shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"^KLDivLoss: axis=-1 and batch_axis=0 name the same "
+                                         r"axis of pred of shape \(4,\); give pred a class axis"):
         lb.KLDivLoss(from_logits=False)(np.zeros(4), np.full(4, 0.25))
     with pytest.raises(ValueError, match=r"^KLDivLoss: axis=2 is out of range for pred of shape \(2, 2\)"):
         lb.KLDivLoss(from_logits=False, axis=2)(np.zeros((2, 2)), np.full((2, 2), 0.5))
@@ -413,3 +417,33 @@ def test_kldiv_registry_plot_inputs_trace_the_same_curve_in_both_configs():
         # d/dx of KL((q, 1-q) || (sigmoid x, sigmoid -x)) = sigmoid(x) - q
         np.testing.assert_allclose(pick(grad), 1 / (1 + np.exp(-x)) - q, atol=1e-12)
     np.testing.assert_allclose(curves[0][0], curves[1][0], rtol=1e-9, atol=1e-12)
+
+
+def test_float16_distributions_get_a_float16_tolerance():
+    """A float16 distribution's float16 sum is off by float16 rounding, here 0.99976."""
+    p = np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float16)
+    assert abs(float(np.sum(p, dtype=np.float64)) - 1) > 1e-4    # beyond float32's tolerance
+    h = lb.entropy(p)
+    assert h.dtype == np.float32
+    expected = -np.sum(p.astype(np.float64) * np.log(p.astype(np.float64)))
+    np.testing.assert_allclose(h, expected, rtol=1e-6)
+    assert lb.kl_divergence(p, p) == 0
+    with pytest.raises(ValueError, match=r"entropy: p must sum to 1 along axis -1 \(within 0.01\)"):
+        lb.entropy(np.array([0.5, 0.4], dtype=np.float16))
+    with pytest.raises(ValueError, match=r"within 0.0001"):
+        lb.entropy(np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float16).astype(np.float32) * 0.9997)
+
+
+def test_kldiv_from_logits_ties_at_huge_magnitude_stay_exact():
+    """log_softmax subtracts the maximum first: [1e30, 1e30] gives log(1/2) twice."""
+    value = lb.KLDivLoss(from_logits=False)(np.array([[1e30, 1e30]]), np.array([[0.9, 0.1]]))
+    exact = 0.9 * math.log(0.9 / 0.5) + 0.1 * math.log(0.1 / 0.5)          # 0.368
+    np.testing.assert_allclose(value, [exact], rtol=1e-10)    # (Gluon's + 1e-12 in the log)
+
+
+def test_kldiv_docstring_says_mxnet_1_9_1_sums():
+    """MXNet 1.9.1's KLDivLoss ends in F.sum(..., exclude=True); only its docstring says
+    'averaged'. lossbook sums too (test_kldiv_sums_over_every_non_batch_axis)."""
+    doc = " ".join(lb.KLDivLoss.__doc__.split())
+    assert "F.sum(loss, axis=self._batch_axis, exclude=True)" in doc
+    assert "lossbook and Gluon agree" in doc

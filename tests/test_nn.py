@@ -1,10 +1,10 @@
-"""lossbook.book.nn: the Dense layer's forward and backward, and SGD."""
+"""lossbook.book.nn: the Dense layer's forward and backward, and gradient descent."""
 import numpy as np
 import pytest
 
 import lossbook as lb
 from lossbook.gradcheck import check_grad
-from lossbook.book.nn import SGD, Dense
+from lossbook.book.nn import Dense, GradientDescent
 
 
 def test_dense_forward_by_hand():
@@ -56,19 +56,19 @@ def test_chain_rule_from_a_loss_into_the_weight():
                [layer.grads["weight"], layer.grads["bias"]], names=["weight", "bias"])
 
 
-def test_sgd_step_by_hand():
+def test_gradient_descent_step_by_hand():
     layer = Dense(2, in_units=1, weight=[[1.0], [2.0]], bias=[0.0, 1.0])
     layer.grads = {"weight": np.array([[1.0], [-1.0]]), "bias": np.array([2.0, 4.0])}
-    SGD([layer], learning_rate=0.1).step(batch_size=2)
+    GradientDescent([layer], learning_rate=0.1).step(batch_size=2)
     np.testing.assert_allclose(layer.weight, [[0.95], [2.05]])
     np.testing.assert_allclose(layer.bias, [-0.1, 0.8])
 
 
-def test_sgd_fits_a_noise_free_line():
+def test_gradient_descent_fits_a_noise_free_line():
     x = np.linspace(-1.0, 1.0, 20).reshape(-1, 1)
     y = 3.0 * x - 0.5
     layer = Dense(1, in_units=1, weight=[[0.0]], bias=[0.0])
-    trainer = SGD([layer], learning_rate=0.5)
+    trainer = GradientDescent([layer], learning_rate=0.5)
     loss = lb.L2Loss()
     for _ in range(300):
         layer.backward(loss.grad(layer(x), y))
@@ -81,7 +81,7 @@ def test_sgd_fits_a_noise_free_line():
     (lambda: Dense(2, 3, weight=np.zeros((3, 2))), r"weight must have shape \(2, 3\)"),
     (lambda: Dense(2, 3, bias=np.zeros(3)), r"bias must have shape \(2,\)"),
     (lambda: Dense(2, 3, rng=np.random.default_rng(0))(np.zeros((4, 2))), r"\(batch, 3\)"),
-    (lambda: SGD([], learning_rate=0.0), "learning_rate must be positive"),
+    (lambda: GradientDescent([], learning_rate=0.0), "learning_rate must be positive"),
 ])
 def test_bad_input_is_named(make, message):
     with pytest.raises(ValueError, match=message):

@@ -4,7 +4,9 @@
   book's plot style;
 * :mod:`lossbook.book.widgets`: ipywidgets explorers, and the recorded states that make
   them work on the website without a kernel;
-* :mod:`lossbook.book.nn`: a dense layer and gradient descent, enough to train with a loss.
+* :mod:`lossbook.book.nn`: a dense layer and gradient descent, enough to train with a loss;
+* :mod:`lossbook.book.ctc`: the CTC chapter's tools (alignments, the lattice's occupancy,
+  greedy decoding, brute-force sums).
 
 matplotlib and ipywidgets are imported by these modules only, never by ``import lossbook``.
 """

@@ -1,5 +1,5 @@
-r"""A Dense layer with an explicit backward pass, and plain SGD: enough to follow a loss's
-gradient into a model's parameters and to train a small model, in numpy.
+r"""A Dense layer with an explicit backward pass, and plain gradient descent: enough to follow
+a loss's gradient into a model's parameters and to train a small model, in numpy.
 
 The layer computes, for a batch :math:`X` of shape ``(batch, in_units)``,
 
@@ -24,7 +24,7 @@ array([[ 2., -2.]])
 """
 import numpy as np
 
-__all__ = ["Dense", "SGD"]
+__all__ = ["Dense", "GradientDescent"]
 
 
 class Dense:
@@ -106,8 +106,13 @@ class Dense:
         return out_grad @ self.weight
 
 
-class SGD:
-    r"""Plain stochastic gradient descent: :math:`\theta \leftarrow \theta - \eta\, g / n`.
+class GradientDescent:
+    r"""Plain gradient descent: :math:`\theta \leftarrow \theta - \eta\, g / n`.
+
+    Nothing here is stochastic: the step follows whatever gradient the layers hold. The book
+    computes it on the whole training set at every step (full-batch gradient descent); feed
+    it the gradient of random mini-batches and the same class does stochastic gradient
+    descent.
 
     Parameters
     ----------
@@ -120,14 +125,14 @@ class SGD:
 
     >>> layer = Dense(1, in_units=1, weight=[[1.0]], bias=[0.0])
     >>> layer.grads = {"weight": np.array([[4.0]]), "bias": np.array([2.0])}
-    >>> SGD([layer], learning_rate=0.5).step(batch_size=2)
+    >>> GradientDescent([layer], learning_rate=0.5).step(batch_size=2)
     >>> layer.weight, layer.bias
     (array([[0.]]), array([-0.5]))
     """
 
     def __init__(self, layers, learning_rate):
         if not learning_rate > 0:
-            raise ValueError(f"SGD: learning_rate must be positive, got {learning_rate!r}")
+            raise ValueError(f"GradientDescent: learning_rate must be positive, got {learning_rate!r}")
         self.layers = list(layers)
         self.learning_rate = float(learning_rate)
 
@@ -136,5 +141,5 @@ class SGD:
         for layer in self.layers:
             for name, value in layer.params.items():
                 if name not in layer.grads:
-                    raise RuntimeError(f"SGD: no gradient for {name!r}; call backward first")
+                    raise RuntimeError(f"GradientDescent: no gradient for {name!r}; call backward first")
                 value -= scale * layer.grads[name]

@@ -15,7 +15,7 @@ matplotlib is imported here, not by ``import lossbook``: the library needs numpy
 import numpy as np
 
 from .. import registry
-from .._base import Loss
+from ..base import Loss
 
 __all__ = ["use_book_style", "resolve", "describe", "loss_curve", "plot_loss", "compare_losses"]
 
@@ -72,7 +72,7 @@ def resolve(loss, config=None):
         if config:
             raise ValueError("resolve: config applies to a loss name or record, not an instance")
         record = registry.get(type(loss).__name__)
-        params = loss._params()
+        params = loss.hyperparameters
         config = {p.name: params[p.name] for p in record.params if p.name in params}
         return record, loss, config
     record = loss if isinstance(loss, registry.Record) else registry.get(loss)

@@ -286,12 +286,6 @@ def discrete_gaussian(mean, width, outcomes):
     return weights / weights.sum()
 
 
-def _kl_terms(p, q):
-    """The terms p_k log(p_k / q_k) of KL(p || q); 0 where p_k = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
-
-
 class DivergenceExplorer(FigureWidget):
     r"""A fixed distribution ``p`` and a distribution ``q`` set by sliders; KL both ways and JS.
 
@@ -334,8 +328,8 @@ class DivergenceExplorer(FigureWidget):
             "KL(q||p)": float(information.kl_divergence(self.q, self.p)),
             "JS": float(information.js_divergence(self.p, self.q)),
         }
-        self.terms = {"KL(p||q)": _kl_terms(self.p, self.q),
-                      "KL(q||p)": _kl_terms(self.q, self.p)}
+        self.terms = {"KL(p||q)": information.kl_terms(self.p, self.q),
+                      "KL(q||p)": information.kl_terms(self.q, self.p)}
         upper, lower = self.axes
         k = np.arange(self.outcomes)
         upper.clear()

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from store import save
+
 HERE = Path(__file__).parent
 OUT = HERE / "conventions_reference.npz"
 rng = np.random.default_rng(20261129)
@@ -43,7 +45,7 @@ arrays["huber/d"] = d
 arrays["huber/out"] = F.huber_loss(t(d), t(np.zeros_like(d)), delta=2.0, reduction="none").numpy()
 
 # BCELoss on a certain, wrong probability
-arrays["bce_certain_wrong"] = np.array(
+arrays["bce/certain_wrong"] = np.array(
     F.binary_cross_entropy(t([0.0]), t([1.0]), reduction="none").item())
 
 # CrossEntropyLoss(weight, label_smoothing) with the default reduction='mean'
@@ -52,7 +54,7 @@ cases = {case["name"]: case for case in json.loads((HERE / "reference.json").rea
 case = cases["softmax_ce_smooth_weighted"]
 logits = reference["softmax_ce_smooth_weighted/pred"]
 index = reference["softmax_ce_smooth_weighted/label"]
-arrays["ce_mean"] = np.array(F.cross_entropy(
+arrays["ce/mean"] = np.array(F.cross_entropy(
     t(logits), torch.tensor(index, dtype=torch.long), weight=t(case["config"]["class_weight"]),
     label_smoothing=case["config"]["label_smoothing"], reduction="mean").item())
 
@@ -97,6 +99,9 @@ KINKS = {
 for name, grad in KINKS.items():
     arrays[f"kink/{name}"] = grad
 
-arrays["torch_version"] = np.array(torch.__version__)
-np.savez(OUT, **arrays)
+by_case = {}
+for key, value in arrays.items():
+    case, _, name = key.partition("/")
+    by_case.setdefault(case, {})[name] = value
+save(OUT, by_case, torch.__version__, compressed=False)
 print(f"wrote {OUT} ({len(arrays)} arrays, torch {torch.__version__})")

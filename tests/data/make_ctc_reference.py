@@ -5,8 +5,8 @@ Run from the repository root with torch installed (the CPU build; tests never ne
     .venv/bin/python tests/data/make_ctc_reference.py
 
 Made with torch 2.13.0 (CPU). Each case is stored in lossbook's (Gluon's) convention:
-``pred`` is (N, T, C) activations with the blank as the LAST class, ``label`` is (N, L)
-padded with -1, and ``loss``/``grad`` are the per-sample loss and d sum(loss) / d pred.
+``<case>/pred`` is (N, T, C) activations with the blank as the LAST class, ``<case>/label`` is (N, L)
+padded with -1, and ``<case>/loss``, ``<case>/grad`` are the per-sample loss and d sum(loss) / d pred.
 
 torch.nn.functional.ctc_loss wants (T, N, C) log-probabilities with the blank at class 0,
 so the activations' last class is moved to the front (and every label index shifts by
@@ -18,6 +18,8 @@ import pathlib
 
 import numpy as np
 import torch
+
+from store import save
 
 OUT = pathlib.Path(__file__).with_name("ctc_reference.npz")
 
@@ -65,16 +67,13 @@ def case_random(rng):
 
 def main():
     rng = np.random.default_rng(20240611)
-    data = {}
+    cases = {}
     for name, make in (("handmade", case_handmade), ("random", case_random)):
         pred, label, pred_lengths, label_lengths = make(rng)
         loss, grad = torch_ctc(pred, label, pred_lengths, label_lengths)
-        data.update({f"{name}_pred": pred, f"{name}_label": label,
-                     f"{name}_pred_lengths": pred_lengths,
-                     f"{name}_label_lengths": label_lengths,
-                     f"{name}_loss": loss, f"{name}_grad": grad})
-    data["torch_version"] = np.array(torch.__version__)
-    np.savez_compressed(OUT, **data)
+        cases[name] = {"pred": pred, "label": label, "pred_lengths": pred_lengths,
+                       "label_lengths": label_lengths, "loss": loss, "grad": grad}
+    save(OUT, cases, torch.__version__)
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes) with torch {torch.__version__}")
 
 

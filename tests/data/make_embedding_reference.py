@@ -11,17 +11,19 @@ per-element output is stored; where it does not (Gluon's TripletLoss with *squar
 distances, which is not ``TripletMarginLoss``; the contrastive loss of Hadsell et al.), the
 formula is written with torch operations and differentiated by autograd. Each case stores:
 
-* ``<case>__<input>``: the inputs, by lossbook's argument names;
-* ``<case>__value``: the per-element (or per-sample) loss from torch;
-* ``<case>__grad_<input>``: d sum(per-sample loss) / d input, by autograd, where the
+* ``<case>/<input>``: the inputs, by lossbook's argument names;
+* ``<case>/value``: the per-element (or per-sample) loss from torch;
+* ``<case>/grad_<input>``: d sum(per-sample loss) / d input, by autograd, where the
   per-sample loss is torch's ``reduction='none'`` output averaged over the non-batch axes,
   which is lossbook's default reduction;
-* ``<case>__config``: lossbook constructor keywords, as a repr'd dict.
+* ``<case>/config``: lossbook constructor keywords, as a repr'd dict.
 """
 import os
 
 import numpy as np
 import torch
+
+from store import save
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "embedding_reference.npz")
@@ -36,18 +38,18 @@ def record(store, case, config, inputs, value, per_sample, grad_names, extra=Non
     """Store inputs, value and the autograd gradients of sum(per_sample) for ``case``."""
     grads = torch.autograd.grad(per_sample.sum(), [inputs[n] for n in grad_names])
     for name, tensor in inputs.items():
-        store[f"{case}__{name}"] = tensor.detach().numpy()
+        store[f"{case}/{name}"] = tensor.detach().numpy()
     for name, array in (extra or {}).items():
-        store[f"{case}__{name}"] = array
-    store[f"{case}__value"] = value.detach().numpy()
+        store[f"{case}/{name}"] = array
+    store[f"{case}/value"] = value.detach().numpy()
     for name, grad in zip(grad_names, grads):
-        store[f"{case}__grad_{name}"] = grad.numpy()
-    store[f"{case}__config"] = np.array(repr(config))
+        store[f"{case}/grad_{name}"] = grad.numpy()
+    store[f"{case}/config"] = np.array(repr(config))
 
 
 def main():
     rng = np.random.default_rng(20261122)
-    store = {"torch_version": np.array(torch.__version__)}
+    store = {}
 
     # TripletLoss, Gluon's squared distances: relu(sum((p - a)^2 - (n - a)^2) + margin).
     for case, margin in (("triplet_m1", 1.0), ("triplet_m0", 0.0)):
@@ -120,7 +122,11 @@ def main():
         record(store, case, {"rho": rho}, t, value, value.mean(dim=1), ("pred",),
                extra={"torch_huber": huber.numpy()})
 
-    np.savez_compressed(OUT, **store)
+    by_case = {}
+    for key, value in store.items():
+        case, _, name = key.partition("/")
+        by_case.setdefault(case, {})[name] = value
+    save(OUT, by_case, torch.__version__)
     print(f"wrote {OUT}: {len(store)} arrays, torch {torch.__version__}")
 
 

@@ -16,15 +16,17 @@ PyTorch computes ``p log p`` with ``xlogy`` (exact 0 for p = 0); Gluon and lossb
 relative elsewhere; labels here are at least 0.01 where they are not exactly 0, so
 the test compares with rtol=1e-9. Everything is float64.
 
-Each case ``<name>`` stores ``<name>_pred``, ``<name>_label``, ``<name>_value``,
-``<name>_grad`` and, when used, ``<name>_sample_weight`` and ``<name>_out_grad``;
-``cases`` lists the names with their ``from_logits`` flag as "name:0" / "name:1".
+Each case ``<name>`` stores ``<name>/pred``, ``<name>/label``, ``<name>/value``,
+``<name>/grad``, ``<name>/from_logits`` and, when used, ``<name>/sample_weight`` and
+``<name>/out_grad`` (tests/data/store.py; read by tests/reference.py).
 """
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from store import save
 
 OUT = Path(__file__).with_name("kldiv_reference.npz")
 
@@ -74,12 +76,10 @@ def main():
     cases["logits_weighted"] = (False, _case(
         rng.normal(size=(4, 5)), _labels(rng, (4, 5)), False,
         sample_weight=rng.uniform(0.5, 2.0, size=(4, 5)), out_grad=rng.normal(size=4)))
-    arrays = {"cases": np.array([f"{name}:{int(flag)}" for name, (flag, _) in cases.items()]),
-              "torch_version": np.array(torch.__version__)}
-    for name, (_, data) in cases.items():
-        for key, value in data.items():
-            arrays[f"{name}_{key}"] = np.asarray(value, dtype=np.float64)
-    np.savez(OUT, **arrays)
+    store = {name: {"from_logits": flag, **data} for name, (flag, data) in cases.items()}
+    save(OUT, {name: {key: np.asarray(value, dtype=np.float64) if key != "from_logits"
+                      else np.asarray(value) for key, value in fields.items()}
+               for name, fields in store.items()}, torch.__version__, compressed=False)
     print(f"wrote {OUT} ({len(cases)} cases, torch {torch.__version__})")
 
 

@@ -8,8 +8,9 @@ Run with torch 2.13.0 (CPU build) in the venv:
 Each case evaluates PyTorch's own loss module (or, where PyTorch has none, the published
 formula written with torch ops) with ``reduction='none'``, maps the result to Gluon's
 per-sample semantics (mean over the non-batch axes), and takes the gradient of
-``sum(out_grad * out)`` with autograd, in float64. tests/test_reference.py compares lossbook
-with the stored numbers; it does not need torch.
+``sum(out_grad * out)`` with autograd, in float64. tests/test_references.py compares
+lossbook with the stored numbers (keys ``<case>/<field>``, read by tests/reference.py); it
+does not need torch.
 """
 import json
 import math
@@ -18,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from store import save
 
 HERE = Path(__file__).parent
 rng = np.random.default_rng(20261122)
@@ -146,5 +149,9 @@ add("focal", "SigmoidFocalLoss", {}, {"pred": logits, "label": soft}, ["pred"], 
 (HERE / "reference.json").write_text(json.dumps(
     {"generator": f"torch {torch.__version__}, tests/data/make_reference.py", "cases": cases},
     indent=1) + "\n")
-np.savez_compressed(HERE / "reference.npz", **arrays)
+by_case = {}
+for key, value in arrays.items():
+    case, _, name = key.partition("/")
+    by_case.setdefault(case, {})[name] = value
+save(HERE / "reference.npz", by_case, torch.__version__)
 print(f"wrote {len(cases)} cases with torch {torch.__version__}")
