@@ -17,7 +17,7 @@ HTML = ROOT / "_build" / "html"
 
 # The test files that need the book's toolchain; every test in them is marked `book`.
 BOOK_FILES = {"test_book.py", "test_browser.py", "test_widgets.py", "test_recording.py",
-              "test_pdf.py", "test_lab.py", "measure_pages.py"}
+              "test_pdf.py", "test_lab.py", "measure_pages.py", "chromium.py"}
 collect_ignore = []
 if any(importlib.util.find_spec(m) is None for m in ("matplotlib", "ipywidgets", "nbformat")):
     collect_ignore = sorted(BOOK_FILES)
