@@ -6,7 +6,7 @@ then walks its own controls through a grid of values (every option of a drop-dow
 positions of a slider, both states of a checkbox) and records what the widget shows at
 each combination: the figure, the readouts, and which controls are visible. The states
 are stored, compressed, in an extra output of the widget's cell, and a small script on
-the page (``book/widget-setup/live-widgets.js``) answers each change of a control with
+the page (``book/site/live-widgets.js``) answers each change of a control with
 the recorded state for the controls' new values.
 
 The rules that make this exact:

@@ -49,8 +49,11 @@ class FigureWidget:
     figure = None
     widget = None
 
-    def __init__(self):
+    def __init__(self, caption):
         self.output = widgets.Output()
+        # the figure's caption, under it: on the website it says the figure is live
+        self.caption = widgets.HTML(
+            value=f'<p class="lossbook-widget-caption"><b>Live figure.</b> {caption}</p>')
         self._busy = False
 
     def observe(self, *controls):
@@ -176,8 +179,9 @@ class Explorer(FigureWidget):
     """
 
     def __init__(self, loss="HuberLoss", losses=None, label=None, gradient=True, num=201,
-                 **config):
-        super().__init__()
+                 caption=None, **config):
+        super().__init__(caption or "The loss (solid) and its gradient (dashed) for the "
+                         "loss, label and hyperparameters chosen above.")
         names = _loss_names(losses)
         if loss not in names:
             raise ValueError(f"explore: {loss!r} cannot be plotted here; choose one of "
@@ -197,7 +201,7 @@ class Explorer(FigureWidget):
         self._panels = {}
         self._top = widgets.HBox()
         self._params = widgets.HBox()
-        self.widget = widgets.VBox([self._top, self._params, self.output])
+        self.widget = widgets.VBox([self._top, self._params, self.output, self.caption])
         panel = self._panel(loss, config)
         if label is not None:
             if label not in [value for _, value in panel.label.options]:
@@ -261,15 +265,18 @@ def _loss_names(losses):
     return names
 
 
-def explore(loss="HuberLoss", losses=None, label=None, gradient=True, num=201, **config):
+def explore(loss="HuberLoss", losses=None, label=None, gradient=True, num=201, caption=None,
+            **config):
     """An :class:`Explorer` of ``loss`` (a registered name).
 
     ``losses`` limits the drop-down to a family (``"regression"``) or a list of names
     (every plottable loss by default); ``label`` and ``config`` (hyperparameters) set the
-    starting values; ``gradient=False`` draws the loss alone. Displaying the explorer (the
-    last expression of a cell) shows the controls and the figure.
+    starting values; ``gradient=False`` draws the loss alone; ``caption`` replaces the
+    default caption. Displaying the explorer (the last expression of a cell) shows the
+    controls and the figure.
     """
-    return Explorer(loss, losses=losses, label=label, gradient=gradient, num=num, **config)
+    return Explorer(loss, losses=losses, label=label, gradient=gradient, num=num,
+                    caption=caption, **config)
 
 
 # ------------------------------------------------------------- two distributions
@@ -305,8 +312,10 @@ class DivergenceExplorer(FigureWidget):
     widget : the ipywidgets box that is displayed.
     """
 
-    def __init__(self, p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12):
-        super().__init__()
+    def __init__(self, p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12,
+                 caption=None):
+        super().__init__(caption or "Top: p (fixed) and q (set by the sliders). Bottom: the "
+                         "terms whose sums are KL(p||q) and KL(q||p).")
         self.outcomes = int(outcomes)
         self.p_mean, self.p_width = float(p_mean), float(p_width)
         top = float(self.outcomes - 1)
@@ -315,7 +324,7 @@ class DivergenceExplorer(FigureWidget):
                          _slider("q_width", q_width, 0.5, 4.0, 0.5)]
         self.figure = Figure(figsize=(6.4, 5.6), layout="constrained")
         self.axes = self.figure.subplots(2, 1)
-        self.widget = widgets.VBox([widgets.HBox(self._sliders), self.output])
+        self.widget = widgets.VBox([widgets.HBox(self._sliders), self.output, self.caption])
         self.observe(*self._sliders)
         self.update()
 
@@ -352,22 +361,24 @@ class DivergenceExplorer(FigureWidget):
                 f"{self.values['KL(q||p)']:.3f} nats")
 
 
-def compare_distributions(p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12):
+def compare_distributions(p_mean=3.0, p_width=1.5, q_mean=6.0, q_width=1.0, outcomes=12,
+                          caption=None):
     """A :class:`DivergenceExplorer` with these starting values; display it to use it."""
-    return DivergenceExplorer(p_mean, p_width, q_mean, q_width, outcomes)
+    return DivergenceExplorer(p_mean, p_width, q_mean, q_width, outcomes, caption=caption)
 
 
 # ------------------------------------------------------------- a chapter's own
 class InteractiveFigure(FigureWidget):
     """A figure drawn by ``draw(figure, **values)`` from the named controls; see :func:`interactive_figure`."""
 
-    def __init__(self, draw, controls, figsize=(6.4, 3.8), summary=None):
-        super().__init__()
+    def __init__(self, draw, controls, figsize=(6.4, 3.8), summary=None, caption=None):
+        super().__init__(caption or "The figure follows the controls above.")
         self._draw, self._summary = draw, summary
         self._named = dict(controls)
         self.figure = Figure(figsize=figsize, layout="constrained")
         self.result = None
-        self.widget = widgets.VBox([widgets.HBox(list(self._named.values())), self.output])
+        self.widget = widgets.VBox([widgets.HBox(list(self._named.values())), self.output,
+                                    self.caption])
         self.observe(*self._named.values())
         self.update()
 
@@ -385,14 +396,15 @@ class InteractiveFigure(FigureWidget):
         return " / ".join(ax.get_title() for ax in self.figure.axes if ax.get_title())
 
 
-def interactive_figure(draw, figsize=(6.4, 3.8), summary=None, **controls):
+def interactive_figure(draw, figsize=(6.4, 3.8), summary=None, caption=None, **controls):
     """A figure that follows ipywidgets controls, in a notebook and on the website.
 
     ``draw(figure, **values)`` draws on a cleared matplotlib Figure for the controls'
     values (``controls`` maps each keyword of ``draw`` to a slider, drop-down or checkbox)
     and may return anything, kept as ``.result``. ``summary(**values)`` gives the figure's
-    text alternative (the axes' titles by default). Keep a slider within 31 positions
+    text alternative (the axes' titles by default); ``caption`` is shown under the figure
+    (say what to look for as the controls move). Keep a slider within 31 positions
     (``min + k * step``), fewer when several combine: the website shows a recorded figure
     for every combination.
     """
-    return InteractiveFigure(draw, controls, figsize=figsize, summary=summary)
+    return InteractiveFigure(draw, controls, figsize=figsize, summary=summary, caption=caption)

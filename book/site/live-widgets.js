@@ -152,6 +152,27 @@
     }
   }
 
+  // A recorded figure carries its description as the SVG's <title>; the widget manager
+  // shows it as an <img> without alt text, so the title becomes the alt text.
+  function describeImages(root) {
+    var images = root.querySelectorAll ? root.querySelectorAll(".widget-output img:not([alt])") : [];
+    for (var i = 0; i < images.length; i++) {
+      var src = images[i].getAttribute("src") || "", comma = src.indexOf(",");
+      if (src.indexOf("data:image/svg+xml") !== 0) continue;
+      var body = src.slice(comma + 1);
+      var svg = /;base64$/.test(src.slice(0, comma)) ? atob(body) : decodeURIComponent(body);
+      var title = /<title>([^<]*)<\/title>/.exec(svg);
+      if (title) {
+        var text = document.createElement("textarea");
+        text.innerHTML = title[1];
+        images[i].setAttribute("alt", text.value);
+      }
+    }
+  }
+  new MutationObserver(function (records) {
+    records.forEach(function (record) { describeImages(record.target); });
+  }).observe(document.documentElement, { childList: true, subtree: true });
+
   window.require(["@jupyter-widgets/html-manager"], function (htmlmanager) {
     var proto = htmlmanager.HTMLManager.prototype;
     var setState = proto.set_state;
