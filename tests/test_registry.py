@@ -228,9 +228,11 @@ def test_the_signature_is_gluons_and_visible(record):
 def test_hyperparameters_are_public_read_only_and_make_the_repr(record):
     loss = record.make()
     init = [p for p in inspect.signature(record.cls).parameters]
-    assert list(loss.hyperparameters) == init
+    assert list(loss.hyperparameters) == init and init[-1] == "reduction"
+    # the repr is Gluon's: reduction is shown only when it is not 'none'
     assert repr(loss) == f"{record.name}(" + ", ".join(
-        f"{name}={getattr(loss, name)!r}" for name in init) + ")"
+        f"{name}={getattr(loss, name)!r}" for name in init[:-1]) + ")"
+    assert repr(record.make(reduction="sum")) == repr(loss)[:-1] + ", reduction='sum')"
     for param in record.params:
         assert getattr(loss, param.name) == param.default
     name = init[0]
