@@ -88,7 +88,7 @@ def test_the_gradient_is_that_of_the_reduced_number(record, config, reduction):
                names=list(loss.grad_inputs), rtol=1e-5, atol=1e-7)
     # without out_grad the head is 1
     for g, h in zip(_as_tuple(loss.grad(*args, **call)), _as_tuple(grads)):
-        np.testing.assert_allclose(head * g, h, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(head * g, h, rtol=1e-10, atol=1e-14)   # (cancellation in G)
 
 
 @pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in registry.records()])
