@@ -122,7 +122,8 @@ class InfoNCELoss(Loss):
     temperature : float > 0, default 0.07
         :math:`\tau`: the scores lie in :math:`[-1/\tau, 1/\tau]`. A low temperature
         sharpens the softmax, so the hardest negatives take most of the gradient.
-        (CLIP learns it, starting from 0.07; here it is fixed.)
+        (CLIP learns it, as ``logit_scale`` :math:`= \log(1/\tau)` starting from
+        :math:`\log(1/0.07)` in openai/CLIP's ``clip/model.py``; here it is fixed.)
     symmetric : bool, default True
         Average the two directions, as CLIP does; ``False`` keeps
         :math:`\ell^{\to}` alone, as CPC's InfoNCE.
@@ -255,7 +256,8 @@ class NTXentLoss(Loss):
     Parameters
     ----------
     temperature : float > 0, default 0.5
-        :math:`\tau` (SimCLR's default; it compared 0.05 to 1).
+        :math:`\tau`. (SimCLR's own code, google-research/simclr at tag 1.0, defaults to
+        0.1 in ``run.py``.)
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
 
@@ -275,7 +277,9 @@ class NTXentLoss(Loss):
     What it adds to :class:`InfoNCELoss`: the negatives of a view include the other views of
     its *own* side (:math:`2N - 2` negatives instead of :math:`N - 1`), and the two
     directions are one formula. A batch of one item has loss 0 (the partner is the only
-    other view).
+    other view). SimCLR's code (``objective.py`` at tag 1.0) returns
+    ``loss_a + loss_b``, the sum of the two sides' means: twice the paper's
+    :math:`\frac{1}{2N}\sum_k \ell_k`, which is lossbook's ``reduction='mean'``.
 
     References
     ----------
