@@ -44,7 +44,7 @@ def measure(html_dir):
 
 
 def table(rows):
-    lines = ["| page | code lines | assert lines | captioned figures | path alt text | "
+    lines = ["| page | code lines shown (+ folded) | assert lines shown | captioned figures | path alt text | "
              "overflowing blocks | smallest figure text (px) |",
              "|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
@@ -53,7 +53,7 @@ def table(rows):
         smallest = (f"{min(sizes):.1f} (small print {r['smallPrintPx']:.1f})"
                     if sizes else "no figure")
         lines.append(
-            f"| {name} | {r['codeLines']} | {r['assertLines']} | "
+            f"| {name} | {r['codeLines']} (+{r.get('foldedLines', 0)}) | {r['assertLines']} | "
             f"{sum(bool(f['number'] or (f['widget'] and f['caption'])) for f in figures)}"
             f"/{len(figures)} | "
             f"{sum(f['altIsPath'] for f in figures)} | {len(r['overflowing'])} | {smallest} |")
@@ -61,7 +61,8 @@ def table(rows):
 
 
 if __name__ == "__main__":
-    html = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent.parent / "_build/html"
+    folders = [a for a in sys.argv[1:] if not a.startswith("--")]
+    html = Path(folders[0]) if folders else Path(__file__).parent.parent / "_build/html"
     rows = measure(html)
     if "--json" in sys.argv:
         print(json.dumps(rows, indent=1))

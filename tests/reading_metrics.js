@@ -17,12 +17,17 @@
   const shown = el => el.isConnected && el.getClientRects().length > 0 &&
       getComputedStyle(el).visibility !== 'hidden';
 
-  // code a reader sees without unfolding anything
+  // code a reader sees without unfolding anything (folded cells sit in a closed <details>)
+  const lines = pres => pres.flatMap(pre => pre.textContent.replace(/\n$/, '').split('\n'));
   const inputs = [...main.querySelectorAll('.cell .cell_input pre')].filter(shown);
-  const codeLines = inputs.flatMap(pre => pre.textContent.replace(/\n$/, '').split('\n'));
+  const codeLines = lines(inputs.filter(pre => !pre.closest('details:not([open])')));
+  const foldedLines = lines(inputs.filter(pre => pre.closest('details:not([open])')));
   const asserts = codeLines.filter(line => /^\s*assert\b/.test(line));
 
-  // blocks whose content is wider than their box (they scroll sideways)
+  // blocks whose content is wider than their box (they scroll sideways), folded ones
+  // included: unfold everything first
+  main.querySelectorAll('details').forEach(d => { d.open = true; });
+  await sleep(100);
   const blocks = [...main.querySelectorAll('pre')].filter(shown);
   const overflowing = blocks.filter(pre => pre.scrollWidth > pre.clientWidth + 1)
       .map(pre => pre.textContent.split('\n').reduce((a, b) => a.length >= b.length ? a : b).slice(0, 100));
@@ -74,7 +79,8 @@
   const smallPrint = parseFloat(getComputedStyle(probe).fontSize);
   probe.remove();
   return {
-    codeLines: codeLines.length, assertLines: asserts.length, overflowing,
+    codeLines: codeLines.length, foldedLines: foldedLines.length, assertLines: asserts.length,
+    overflowing,
     figures, smallPrintPx: smallPrint,
     bodyPx: parseFloat(getComputedStyle(main.querySelector('p') || main).fontSize),
   };
