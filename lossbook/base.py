@@ -112,6 +112,8 @@ class Loss:
         one number of the main input's dtype, ``grad`` differentiates it, and ``out_grad``
         is then one number (default 1).
 
+    Notes
+    -----
     A subclass declares
 
     * ``inputs``: its call arguments in Gluon's order, as :mod:`lossbook.checks` inputs
@@ -127,8 +129,8 @@ class Loss:
 
     and may set ``sample_reduction = "sum"`` (default ``"mean"``: how the elements of one
     sample become its value; a ``reduction`` over the batch, PyTorch's, is another
-    matter), ``blocked = True`` (large
-    batches may be cut into blocks of rows), ``in_place = True`` (its
+    matter), ``blocked = True`` (large batches may be cut into blocks of rows),
+    ``in_place = True`` (its
     ``value_and_derivative`` takes ``out=``, the rows of the gradient of its one
     differentiable input, and writes the derivative there: a pass saved where ``make bench``
     shows it matters), override :meth:`value_shape` when its

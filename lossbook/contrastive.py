@@ -31,21 +31,13 @@ import numpy as np
 from . import checks
 from .base import Hyperparameter, Loss, boolean, real
 from .checks import SAMPLE_WEIGHT, Like, Pred
+from .embedding import _per_sample_shape
 from .registry import Param, Record, register
 
 __all__ = ["InfoNCELoss", "NTXentLoss"]
 
 # F.normalize's floor on a vector's length
 _NORM_EPS = 1e-12
-
-
-def _per_sample_shape(loss, inputs):
-    """One value per sample, laid along the batch axis of the main input."""
-    main = next(iter(inputs.values()))
-    shape = [1] * main.ndim
-    axis = loss.batch_axis % main.ndim
-    shape[axis] = main.shape[axis]
-    return tuple(shape)
 
 
 def _rows(loss, array):
@@ -82,6 +74,13 @@ def _through_unit(d_unit, unit, divisor):
     clamped = divisor <= _NORM_EPS
     along = np.einsum("ij,ij->i", unit, d_unit)[:, None]
     return (d_unit - np.where(clamped, 0, along) * unit) / divisor
+
+
+def _sample_heads(loss, g_el, main):
+    """The head gradient of each sample, shape ``(batch,)``, in ``main``'s dtype, from the
+    engine's ``g_el`` (a number, or an array laid over the per-sample shape)."""
+    shape = _per_sample_shape(loss, {"main": main})
+    return np.broadcast_to(g_el, shape).reshape(-1).astype(main.dtype, copy=False)
 
 
 def _shift(temperature, dtype):
@@ -199,8 +198,7 @@ class InfoNCELoss(Loss):
             loss = forward
 
         def vjp(g_el):
-            g = np.broadcast_to(g_el, _per_sample_shape(self, {"x": input1})).reshape(-1)
-            g = g.astype(scores.dtype, copy=False) * (0.5 if self.symmetric else 1.0)
+            g = _sample_heads(self, g_el, input1) * (0.5 if self.symmetric else 1.0)
             # G = g_i P_ij (+ g_j Q_ij) - diag(g (+ g)), written into the exponentials' array
             if self.symmetric and rows is cols:
                 grad_scores = (g / row_sum)[:, None] + (g / col_sum)[None, :]
@@ -323,8 +321,8 @@ class NTXentLoss(Loss):
         loss = 0.5 * (per_view[:n] + per_view[n:])
 
         def vjp(g_el):
-            g = np.broadcast_to(g_el, _per_sample_shape(self, {"x": input1})).reshape(-1)
-            h = np.concatenate([g, g]).astype(exp.dtype, copy=False) * 0.5
+            g = _sample_heads(self, g_el, input1)
+            h = np.concatenate([g, g]) * 0.5
             grad_scores = exp * (h / total)[:, None]
             grad_scores[views, partner] -= h
             grad_scores += grad_scores.T

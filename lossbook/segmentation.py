@@ -24,6 +24,7 @@ import numpy as np
 from . import checks
 from .base import Hyperparameter, Loss, boolean, real
 from .checks import SAMPLE_WEIGHT, Interval, Like, Pred
+from .embedding import _per_sample_shape
 from .registry import Param, Record, register
 
 __all__ = ["DiceLoss", "TverskyLoss"]
@@ -44,12 +45,7 @@ class _Overlap(Loss):
         return Interval(0, 1, what="a probability, since from_sigmoid=True") \
             if self.from_sigmoid else None
 
-    def value_shape(self, inputs):
-        pred = inputs["pred"]
-        shape = [1] * pred.ndim
-        axis = self.batch_axis % pred.ndim
-        shape[axis] = pred.shape[axis]
-        return tuple(shape)
+    value_shape = _per_sample_shape          # one value per sample (its whole mask)
 
     def _sums(self, pred, label):
         """``(p, slope, axes, sum p y, sum p, sum y)``: the probabilities, their derivative

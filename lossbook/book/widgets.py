@@ -161,6 +161,9 @@ class _Panel:
                 control = _slider(param.name, value, param.low, param.high, step, integer)
                 control.value = control.min + round((value - control.min) / step) * step
             self.controls[param.name] = control
+        # a hyperparameter given but without a control (it cannot move the curve) still applies
+        self.fixed = {p.name: config[p.name] for p in record.params
+                      if p.name in config and p not in params}
         self.label = widgets.Dropdown(options=[(f"{v:g}", v) for v in record.plot_labels],
                                       description="label")
 
@@ -220,7 +223,7 @@ class Explorer(FigureWidget):
     def config(self):
         """Constructor keywords of the loss shown, read from its controls."""
         panel = self._panels[self._loss.value]
-        return {name: control.value for name, control in panel.controls.items()}
+        return {**panel.fixed, **{name: control.value for name, control in panel.controls.items()}}
 
     def _panel(self, name, config=None):
         if name not in self._panels:
