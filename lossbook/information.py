@@ -595,9 +595,14 @@ class DistillationLoss(Loss):
     Returns
     -------
     Shape ``(batch,)``: the mean over the positions of a sample (the class axis is summed).
-    ``reduction='mean'`` is PyTorch's usual recipe,
-    ``F.kl_div(log_softmax(s / T), log_softmax(t / T), log_target=True,
-    reduction='batchmean') * T**2`` for ``(batch, C)`` inputs.
+
+    Notes
+    -----
+    With ``reduction='mean'`` and inputs of shape ``(batch, C)`` it is the number of
+    PyTorch's usual recipe::
+
+        F.kl_div(F.log_softmax(s / T, dim=1), F.log_softmax(t / T, dim=1),
+                 log_target=True, reduction="batchmean") * T ** 2
 
     References
     ----------
