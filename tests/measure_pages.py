@@ -36,8 +36,11 @@ def measure(html_dir):
     rows = {}
     try:
         with chromium(find_chromium()) as port:
-            for page in sorted((Path(html_dir) / "book").glob("*.html")):
-                rows[page.stem] = asyncio.run(open_page(port, f"{base}book/{page.name}", METRICS))
+            pages = sorted((Path(html_dir) / "book").glob("*.html"))
+            pages += sorted((Path(html_dir) / "book" / "api").glob("*.html"))
+            for page in pages:
+                name = page.relative_to(Path(html_dir) / "book").with_suffix("").as_posix()
+                rows[name] = asyncio.run(open_page(port, f"{base}book/{name}.html", METRICS))
     finally:
         server.shutdown()
     return rows

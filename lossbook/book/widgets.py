@@ -325,8 +325,7 @@ class DivergenceExplorer(FigureWidget):
         step = recording.slider_step(0.0, top, sliders=2)
         self._sliders = [_slider("q_mean", q_mean, 0.0, top, step),
                          _slider("q_width", q_width, 0.5, 4.0, 0.5)]
-        self.figure = Figure(figsize=(6.4, 5.6), layout="constrained")
-        self.axes = self.figure.subplots(2, 1)
+        self.figure = Figure(figsize=(6.4, 6.4), layout="constrained")
         self.widget = widgets.VBox([widgets.HBox(self._sliders), self.output, self.caption])
         self.observe(*self._sliders)
         self.update()
@@ -342,21 +341,23 @@ class DivergenceExplorer(FigureWidget):
         }
         self.terms = {"KL(p||q)": information.kl_terms(self.p, self.q),
                       "KL(q||p)": information.kl_terms(self.q, self.p)}
-        upper, lower = self.axes
+        # fresh axes every time: under constrained layout, reused axes would make the figure
+        # depend on the order of earlier draws, and the page replays any order
+        self.figure.clear()
+        self.axes = upper, lower = self.figure.subplots(2, 1)
         k = np.arange(self.outcomes)
-        upper.clear()
         upper.bar(k - 0.2, self.p, width=0.4, color="C0", label="p")
         upper.bar(k + 0.2, self.q, width=0.4, color="C1", label="q")
         upper.set(title="the two distributions", xlabel="outcome", ylabel="probability")
         upper.legend(loc="upper right")
-        lower.clear()
         for i, name in enumerate(["KL(p||q)", "KL(q||p)"]):
             lower.plot(k, self.terms[name], color=f"C{i + 2}", marker="o", markersize=3,
                        label=f"terms of {name}: sum {self.values[name]:.3f}")
         lower.axhline(0.0, color="0.5", linewidth=0.8)
         lower.set(title=f"KL both ways (JS = {self.values['JS']:.3f} nats)", xlabel="outcome",
                   ylabel="term (nats)")
-        lower.legend(loc="upper right")
+        # below the panel: the terms can be large anywhere along the outcomes
+        lower.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=1)
 
     def summary(self):
         return (f"bars of p (mean {self.p_mean:g}, width {self.p_width:g}) and q, and the "
