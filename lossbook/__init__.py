@@ -43,6 +43,7 @@ from .multiclass import SoftmaxCELoss
 from .multiclass import NLLLoss
 from .multiclass import NotLogProbabilitiesWarning
 from .multiclass import MulticlassHingeLoss
+from .multiclass import BrierLoss
 from .information import KLDivLoss
 from .information import entropy
 from .information import cross_entropy
@@ -83,6 +84,7 @@ __all__ = [
     "NLLLoss",
     "NotLogProbabilitiesWarning",
     "MulticlassHingeLoss",
+    "BrierLoss",
     "KLDivLoss",
     "entropy",
     "cross_entropy",
