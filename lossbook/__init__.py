@@ -55,6 +55,7 @@ from .embedding import TripletLoss
 from .embedding import CosineEmbeddingLoss
 from .embedding import MarginRankingLoss
 from .embedding import ContrastiveLoss
+from . import calibration
 from . import checks
 from . import gradcheck
 from . import registry
@@ -96,6 +97,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "MarginRankingLoss",
     "ContrastiveLoss",
+    "calibration",
     "checks",
     "gradcheck",
     "registry",
