@@ -94,6 +94,8 @@ class Loss:
         The axis of the inputs that indexes the samples of the mini-batch; every other
         axis belongs to the sample. (The same for every loss.)
 
+    Notes
+    -----
     A subclass declares
 
     * ``inputs``: its call arguments in Gluon's order, as :mod:`lossbook.checks` inputs
@@ -115,8 +117,8 @@ class Loss:
 
     and may set ``sample_reduction = "sum"`` (default ``"mean"``: how the elements of one
     sample become its value; a ``reduction`` over the batch, PyTorch's, is another
-    matter), ``blocked = True`` (large
-    batches may be cut into blocks of rows), ``in_place = True`` (its
+    matter), ``blocked = True`` (large batches may be cut into blocks of rows),
+    ``in_place = True`` (its
     ``value_and_derivative`` takes ``out=``, the rows of the gradient of its one
     differentiable input, and writes the derivative there: a pass saved where ``make bench``
     shows it matters), override :meth:`value_shape` when its

@@ -3,6 +3,7 @@
 The last test proves the strictness: a copy of the book with a broken cross-reference
 and a notebook left out of the table of contents must fail to build.
 """
+import re
 import shutil
 import subprocess
 import sys
@@ -21,14 +22,39 @@ def test_book_builds_without_warnings(built_book):
     assert "WARNING" not in log, log[-6000:]
 
 
-def test_every_chapter_is_in_the_toc_and_built(html_dir):
+def toc_files():
+    """Every page of _toc.yml, in order: the root, the chapters and their sections."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    listed = [entry["file"] for entry in toc["chapters"]]
+    files = [toc["root"]]
+    for entry in toc["chapters"]:
+        files += [entry["file"]] + [section["file"] for section in entry.get("sections", [])]
+    return files
+
+
+def test_every_chapter_is_in_the_toc_and_built(html_dir):
+    listed = toc_files()
+    notebooks = [name for name in listed if (ROOT / f"{name}.ipynb").is_file()]
     on_disk = [f"book/{path.stem}" for path in chapters()]
-    assert sorted(listed) == sorted(on_disk) and len(set(listed)) == len(listed), \
+    assert sorted(notebooks) == sorted(on_disk) and len(set(listed)) == len(listed), \
         "_toc.yml and book/*.ipynb disagree"
-    for name in on_disk + [toc["root"]]:
+    for name in listed:
         assert (html_dir / f"{name}.html").is_file(), name
+
+
+def test_the_api_reference_documents_every_public_name(html_dir):
+    """Every name of lossbook.__all__ has an entry (an anchor) on an API reference page."""
+    import lossbook
+
+    pages = [name for name in toc_files() if name.startswith("book/api/")]
+    assert "book/api/index" in pages and len(pages) > 5
+    html = "".join((html_dir / f"{name}.html").read_text() for name in pages)
+    anchors = set(re.findall(r'<dt class="sig[^"]*" id="([^"]+)"', html))
+    anchors |= set(re.findall(r'id="module-([^"]+)"', html))
+    missing = [name for name in lossbook.__all__
+               if f"lossbook.{name}" not in anchors]
+    assert not missing, f"not in the API reference: {missing}"
+    # entries are under the names a reader imports, so {py:class}`~lossbook.HuberLoss` links
+    assert 'id="lossbook.HuberLoss"' in (html_dir / "book" / "api" / "regression.html").read_text()
 
 
 def test_notebooks_store_outputs_and_widget_state():
@@ -37,11 +63,12 @@ def test_notebooks_store_outputs_and_widget_state():
         code = [cell for cell in nb.cells if cell.cell_type == "code"]
         assert all(cell.get("execution_count") for cell in code), f"{path.name} is not executed"
         state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
-        assert state.get("state"), f"{path.name} stores no widget state (run `make notebooks`)"
         for cell in code:
             shows_widget = any("application/vnd.jupyter.widget-view+json" in out.get("data", {})
                                for out in cell.outputs)
             if shows_widget:
+                assert state.get("state"), \
+                    f"{path.name} stores no widget state (run `make notebooks`)"
                 assert "nbval-ignore-output" in cell.metadata.get("tags", []), \
                     f"{path.name}: a widget cell must be tagged nbval-ignore-output"
 
@@ -53,9 +80,12 @@ def test_a_broken_reference_or_a_stray_notebook_fails_the_build(tmp_path):
     (tmp_path / "book" / "index.md").write_text("# Index\n\nSee {ref}`no-such-label`.\n")
     stray = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Stray")])
     nbformat.write(stray, tmp_path / "book" / "stray.ipynb")
-    # The static path of the real config points at the fetched widget scripts.
+    # The real config points at the fetched widget scripts, the site's own files and the
+    # API reference's Sphinx extension.
     widget_assets = tmp_path / "_build" / "widget-assets"
     widget_assets.mkdir(parents=True)
+    for folder in ("site", "_ext"):
+        shutil.copytree(ROOT / "book" / folder, tmp_path / "book" / folder)
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     result = subprocess.run(
         [str(jupyter_book), "build", str(tmp_path), "--path-output", str(tmp_path),

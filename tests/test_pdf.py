@@ -27,6 +27,8 @@ def test_make_pdf_holds_every_chapter():
     assert len(reader.pages) > 40
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     for entry in toc["chapters"]:
+        if not (ROOT / f"{entry['file']}.ipynb").is_file():
+            continue                                      # the API reference's pages
         notebook = nbformat.read(ROOT / f"{entry['file']}.ipynb", as_version=4)
         title = next(line[2:].strip() for cell in notebook.cells if cell.cell_type == "markdown"
                      for line in cell.source.splitlines() if line.startswith("# "))
