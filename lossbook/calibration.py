@@ -383,16 +383,21 @@ def temperature_scale(logits, label, method="newton", max_steps=None, tol=1e-10)
 
     Returns
     -------
-    float: :math:`T^\star` (above 1 for an overconfident model, below 1 for an
-    underconfident one).
+    float
+        :math:`T^\star`: above 1 for an overconfident model, below 1 for an
+        underconfident one.
 
     Raises
     ------
     ValueError
         When no finite positive temperature is best: the logits separate the labels
         perfectly (:math:`T \to 0`), or rank them no better than a constant
-        (:math:`T \to \infty`). RuntimeError when ``max_steps`` is reached first.
+        (:math:`T \to \infty`).
+    RuntimeError
+        When ``max_steps`` is reached first.
 
+    Examples
+    --------
     At the logit 2 one label in two is positive, at -2 none; the best single temperature
     gives :math:`\sigma(2/T) = 3/4`, :math:`T = 2 / \ln 3`:
 
