@@ -1,7 +1,8 @@
 """lossbook: loss functions and their analytic gradients in numpy, with Gluon's API.
 
-Every loss returns one value per sample and has ``grad`` and ``value_and_grad``; see
-:class:`lossbook.Loss`. The package is laid out by kind of code:
+Every loss returns one value per sample and has ``grad`` and ``value_and_grad``, and the
+elementwise losses and the softmax cross-entropy ``hess_diag``, the Hessian's diagonal;
+see :class:`lossbook.Loss`. The package is laid out by kind of code:
 
 * the losses, one module per family, and their maths: :mod:`lossbook.regression`,
   :mod:`lossbook.classification` (binary), :mod:`lossbook.multiclass`,
@@ -12,6 +13,8 @@ Every loss returns one value per sample and has ``grad`` and ``value_and_grad``;
 * the checks (:mod:`lossbook.checks`): every argument's validation;
 * the registry (:mod:`lossbook.registry`): one record per loss; and
   :mod:`lossbook.gradcheck`, central differences;
+* :mod:`lossbook.calibration`: reliability curves, calibration errors, the Brier
+  decomposition and temperature scaling, for the predictions of a classifier;
 * the book's helpers, which the losses never import: :mod:`lossbook.book`.
 
 The import order below is the registry's order: regression, classification,
