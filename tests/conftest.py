@@ -69,6 +69,18 @@ def html_dir(built_book):
     return HTML
 
 
+def toc_files():
+    """Every page of _toc.yml, in order: the root, then each part's chapters and sections."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", [toc]):
+        for entry in part["chapters"]:
+            files += [entry["file"]] + [section["file"] for section in entry.get("sections", [])]
+    return files
+
+
 def chapters():
     """Every notebook in book/, in name order."""
     return sorted((ROOT / "book").glob("*.ipynb"))

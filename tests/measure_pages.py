@@ -3,7 +3,7 @@
     python tests/measure_pages.py [_build/html]
 
 For every chapter: visible code lines and visible assert lines, figures with a numbered
-caption (of all figures), figures whose alt text is only a file path, code blocks that
+caption or, for a widget's figure, the caption under it (of all figures), figures whose alt text is only a file path, code blocks that
 scroll sideways at the test window's width, and the smallest text in any figure in CSS
 pixels as displayed (against the page's body text and small print). Needs Chromium.
 The same script (tests/reading_metrics.js) backs the reading checks of test_browser.py.
@@ -36,31 +36,36 @@ def measure(html_dir):
     rows = {}
     try:
         with chromium(find_chromium()) as port:
-            for page in sorted((Path(html_dir) / "book").glob("*.html")):
-                rows[page.stem] = asyncio.run(open_page(port, f"{base}book/{page.name}", METRICS))
+            pages = sorted((Path(html_dir) / "book").glob("*.html"))
+            pages += sorted((Path(html_dir) / "book" / "api").glob("*.html"))
+            for page in pages:
+                name = page.relative_to(Path(html_dir) / "book").with_suffix("").as_posix()
+                rows[name] = asyncio.run(open_page(port, f"{base}book/{name}.html", METRICS))
     finally:
         server.shutdown()
     return rows
 
 
 def table(rows):
-    lines = ["| page | code lines | assert lines | captioned figures | path alt text | "
+    lines = ["| page | code lines shown (+ folded) | assert lines shown | captioned figures | path alt text | "
              "overflowing blocks | smallest figure text (px) |",
              "|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         figures = r["figures"]
         sizes = [f["smallestTextPx"] for f in figures if f["smallestTextPx"]]
+        smallest = (f"{min(sizes):.1f} (small print {r['smallPrintPx']:.1f})"
+                    if sizes else "no figure")
         lines.append(
-            f"| {name} | {r['codeLines']} | {r['assertLines']} | "
-            f"{sum(bool(f['number']) for f in figures)}/{len(figures)} | "
-            f"{sum(f['altIsPath'] for f in figures)} | {len(r['overflowing'])} | "
-            f"{min(sizes):.1f} (body {r['bodyPx']:.0f}, small {r['smallPrintPx']:.1f})"
-            if sizes else "-")
+            f"| {name} | {r['codeLines']} (+{r.get('foldedLines', 0)}) | {r['assertLines']} | "
+            f"{sum(bool(f['number'] or (f['widget'] and f['caption'])) for f in figures)}"
+            f"/{len(figures)} | "
+            f"{sum(f['altIsPath'] for f in figures)} | {len(r['overflowing'])} | {smallest} |")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    html = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent.parent / "_build/html"
+    folders = [a for a in sys.argv[1:] if not a.startswith("--")]
+    html = Path(folders[0]) if folders else Path(__file__).parent.parent / "_build/html"
     rows = measure(html)
     if "--json" in sys.argv:
         print(json.dumps(rows, indent=1))

@@ -8,16 +8,26 @@
   for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
     await sleep(50);
   if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+  // widgets render after the page loads: wait for their figures
+  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+  for (let i = 0; i < 400 && views.length &&
+       document.querySelectorAll('.widget-output img').length < views.length; i++)
+    await sleep(50);
   const main = document.querySelector('main') || document.body;
   const shown = el => el.isConnected && el.getClientRects().length > 0 &&
       getComputedStyle(el).visibility !== 'hidden';
 
-  // code a reader sees without unfolding anything
+  // code a reader sees without unfolding anything (folded cells sit in a closed <details>)
+  const lines = pres => pres.flatMap(pre => pre.textContent.replace(/\n$/, '').split('\n'));
   const inputs = [...main.querySelectorAll('.cell .cell_input pre')].filter(shown);
-  const codeLines = inputs.flatMap(pre => pre.textContent.replace(/\n$/, '').split('\n'));
+  const codeLines = lines(inputs.filter(pre => !pre.closest('details:not([open])')));
+  const foldedLines = lines(inputs.filter(pre => pre.closest('details:not([open])')));
   const asserts = codeLines.filter(line => /^\s*assert\b/.test(line));
 
-  // blocks whose content is wider than their box (they scroll sideways)
+  // blocks whose content is wider than their box (they scroll sideways), folded ones
+  // included: unfold everything first
+  main.querySelectorAll('details').forEach(d => { d.open = true; });
+  await sleep(100);
   const blocks = [...main.querySelectorAll('pre')].filter(shown);
   const overflowing = blocks.filter(pre => pre.scrollWidth > pre.clientWidth + 1)
       .map(pre => pre.textContent.split('\n').reduce((a, b) => a.length >= b.length ? a : b).slice(0, 100));
@@ -29,8 +39,11 @@
   const pathLike = alt => !alt || /\.(svg|png|jpe?g)$/i.test(alt) || /^(\.\.\/|_images\/|\/)/.test(alt);
   const figures = [];
   for (const img of unique) {
+    // a static figure's caption is its <figcaption>; a widget's is the caption under it
     const figure = img.closest('figure');
-    const caption = figure ? figure.querySelector('figcaption') : null;
+    const widget = img.closest('.widget-subarea');
+    const caption = figure ? figure.querySelector('figcaption')
+        : widget ? widget.querySelector('.lossbook-widget-caption') : null;
     const number = caption ? (caption.querySelector('.caption-number') || {}).textContent || '' : '';
     let smallest = null;
     const src = img.getAttribute('src') || '';
@@ -58,11 +71,17 @@
                   altIsPath: pathLike(img.getAttribute('alt')),
                   width: img.clientWidth, smallestTextPx: smallest});
   }
-  // the page's small print: the smallest font size of the running text's captions and notes
-  const probe = main.querySelector('figcaption, .caption-text, small') || main.querySelector('p');
+  // the page's small print: the size of <small> text in a paragraph of the page
+  const paragraph = main.querySelector('p') || main;
+  const probe = document.createElement('small');
+  probe.textContent = 'x';
+  paragraph.appendChild(probe);
+  const smallPrint = parseFloat(getComputedStyle(probe).fontSize);
+  probe.remove();
   return {
-    codeLines: codeLines.length, assertLines: asserts.length, overflowing,
-    figures, smallPrintPx: parseFloat(getComputedStyle(probe).fontSize),
+    codeLines: codeLines.length, foldedLines: foldedLines.length, assertLines: asserts.length,
+    overflowing,
+    figures, smallPrintPx: smallPrint,
     bodyPx: parseFloat(getComputedStyle(main.querySelector('p') || main).fontSize),
   };
 })()

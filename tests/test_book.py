@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from conftest import ROOT, chapters
+from conftest import ROOT, chapters, toc_files
 
 
 def test_book_builds_without_warnings(built_book):
@@ -20,15 +20,6 @@ def test_book_builds_without_warnings(built_book):
     assert built_book.returncode == 0, "make book failed:\n" + log[-6000:]
     assert "build succeeded" in log
     assert "WARNING" not in log, log[-6000:]
-
-
-def toc_files():
-    """Every page of _toc.yml, in order: the root, the chapters and their sections."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for entry in toc["chapters"]:
-        files += [entry["file"]] + [section["file"] for section in entry.get("sections", [])]
-    return files
 
 
 def test_every_chapter_is_in_the_toc_and_built(html_dir):

@@ -7,6 +7,9 @@ blocked twice over: Chromium sends everything except loopback to a proxy on a cl
 port, and its host resolver maps every name except localhost to nothing. The tests also
 record every request the page makes and fail on any that is not to the local server.
 
+The reading test (issue 16) checks every page of the book, the API reference included:
+captions, alt text, text size in figures, no block wider than its box, no visible checks.
+
 The widget test moves every visible control of every widget (each option of a drop-down,
 and then the controls that option shows; one step of each slider; each checkbox) and
 checks that the figure changes and that the new figure was drawn for the control's new
@@ -321,3 +324,36 @@ def test_every_widget_control_responds(browser, site, notebook):
                               "moves": len(actions), "widgets": report["live"],
                               "live_after_ms": round(report["liveMs"])}
     WIDGET_REPORT.write_text(json.dumps(summary, indent=1, sort_keys=True))
+
+
+READING = (ROOT / "tests" / "reading_metrics.js").read_text()
+
+
+def book_pages():
+    """Every page of the book that a reader reads: the notebooks and the API reference."""
+    pages = [f"book/{p.stem}" for p in chapters()]
+    pages += [f"book/api/{p.stem}" for p in sorted((ROOT / "book" / "api").glob("*.md"))]
+    return pages
+
+
+@pytest.mark.parametrize("page", book_pages())
+def test_page_reads_like_a_book(browser, site, page):
+    """Issue 16's reading checks, at the test window's width (1200 px): every figure has a
+    caption (a numbered one, or a widget's caption under its live figure) and alt text that
+    describes it, no text in a figure is smaller than the page's small print, no code or
+    output block is wider than its box, and no check-only code is left visible."""
+    report = asyncio.run(open_page(browser, f"{site}{page}.html", READING))
+    check_requests(report, site)
+    figures = report["figures"]
+    uncaptioned = [f["src"] for f in figures
+                   if not (f["caption"] and (f["number"] or f["widget"]))]
+    assert not uncaptioned, f"figures without a numbered caption: {uncaptioned}"
+    path_alt = [(f["src"], f["alt"]) for f in figures if f["altIsPath"]]
+    assert not path_alt, f"figures whose alt text is a file path: {path_alt}"
+    small = [(f["src"], round(f["smallestTextPx"], 1)) for f in figures
+             if f["smallestTextPx"] is not None
+             and f["smallestTextPx"] < report["smallPrintPx"] - 0.05]
+    assert not small, (f"figure text below the page's small print "
+                       f"({report['smallPrintPx']} px): {small}")
+    assert not report["overflowing"], f"blocks wider than their box: {report['overflowing']}"
+    assert report["assertLines"] == 0, "check-only code is visible (tag it remove-input)"

@@ -42,7 +42,8 @@ class Dense:
         weight is drawn from :math:`\mathcal U(-a, a)`, :math:`a = 1/\sqrt{\text{in\_units}}`,
         with ``rng``, and the bias is zero.
     rng : numpy Generator, optional
-        For the initial weight (a fixed seed keeps notebooks reproducible).
+        For the initial weight; ``np.random.default_rng(0)`` by default, so a notebook
+        re-executed draws the same weights.
 
     ``params`` and ``grads`` are dicts of arrays keyed ``"weight"`` and ``"bias"``;
     :meth:`backward` fills ``grads``.
@@ -50,7 +51,8 @@ class Dense:
 
     def __init__(self, units, in_units, use_bias=True, weight=None, bias=None, rng=None):
         if weight is None:
-            rng = np.random.default_rng() if rng is None else rng
+            # seeded by default: a chapter re-executed must draw the same weights
+            rng = np.random.default_rng(0) if rng is None else rng
             bound = 1.0 / np.sqrt(in_units)
             weight = rng.uniform(-bound, bound, size=(units, in_units))
         weight = np.array(weight, dtype=np.float64)

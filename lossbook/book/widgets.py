@@ -161,6 +161,9 @@ class _Panel:
                 control = _slider(param.name, value, param.low, param.high, step, integer)
                 control.value = control.min + round((value - control.min) / step) * step
             self.controls[param.name] = control
+        # a hyperparameter given but without a control (it cannot move the curve) still applies
+        self.fixed = {p.name: config[p.name] for p in record.params
+                      if p.name in config and p not in params}
         self.label = widgets.Dropdown(options=[(f"{v:g}", v) for v in record.plot_labels],
                                       description="label")
 
@@ -220,7 +223,7 @@ class Explorer(FigureWidget):
     def config(self):
         """Constructor keywords of the loss shown, read from its controls."""
         panel = self._panels[self._loss.value]
-        return {name: control.value for name, control in panel.controls.items()}
+        return {**panel.fixed, **{name: control.value for name, control in panel.controls.items()}}
 
     def _panel(self, name, config=None):
         if name not in self._panels:
@@ -322,8 +325,7 @@ class DivergenceExplorer(FigureWidget):
         step = recording.slider_step(0.0, top, sliders=2)
         self._sliders = [_slider("q_mean", q_mean, 0.0, top, step),
                          _slider("q_width", q_width, 0.5, 4.0, 0.5)]
-        self.figure = Figure(figsize=(6.4, 5.6), layout="constrained")
-        self.axes = self.figure.subplots(2, 1)
+        self.figure = Figure(figsize=(6.4, 6.4), layout="constrained")
         self.widget = widgets.VBox([widgets.HBox(self._sliders), self.output, self.caption])
         self.observe(*self._sliders)
         self.update()
@@ -339,21 +341,23 @@ class DivergenceExplorer(FigureWidget):
         }
         self.terms = {"KL(p||q)": information.kl_terms(self.p, self.q),
                       "KL(q||p)": information.kl_terms(self.q, self.p)}
-        upper, lower = self.axes
+        # fresh axes every time: under constrained layout, reused axes would make the figure
+        # depend on the order of earlier draws, and the page replays any order
+        self.figure.clear()
+        self.axes = upper, lower = self.figure.subplots(2, 1)
         k = np.arange(self.outcomes)
-        upper.clear()
         upper.bar(k - 0.2, self.p, width=0.4, color="C0", label="p")
         upper.bar(k + 0.2, self.q, width=0.4, color="C1", label="q")
         upper.set(title="the two distributions", xlabel="outcome", ylabel="probability")
         upper.legend(loc="upper right")
-        lower.clear()
         for i, name in enumerate(["KL(p||q)", "KL(q||p)"]):
             lower.plot(k, self.terms[name], color=f"C{i + 2}", marker="o", markersize=3,
                        label=f"terms of {name}: sum {self.values[name]:.3f}")
         lower.axhline(0.0, color="0.5", linewidth=0.8)
         lower.set(title=f"KL both ways (JS = {self.values['JS']:.3f} nats)", xlabel="outcome",
                   ylabel="term (nats)")
-        lower.legend(loc="upper right")
+        # below the panel: the terms can be large anywhere along the outcomes
+        lower.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=1)
 
     def summary(self):
         return (f"bars of p (mean {self.p_mean:g}, width {self.p_width:g}) and q, and the "
