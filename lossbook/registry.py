@@ -8,8 +8,10 @@ to have it checked, plotted and explorable. (The tests make their sample inputs 
 
 >>> from lossbook import registry
 >>> record = registry.get("HuberLoss")
->>> record.family, [p.name for p in record.params], record.has_hess_diag
-('regression', ['rho'], True)
+>>> record.family, [p.name for p in record.params]
+('regression', ['rho'])
+>>> record.has_hess_diag
+True
 """
 from dataclasses import dataclass
 from typing import Callable, Optional
