@@ -1,7 +1,8 @@
 """lossbook: loss functions and their analytic gradients in numpy, with Gluon's API.
 
-Every loss returns one value per sample and has ``grad`` and ``value_and_grad``; see
-:class:`lossbook.Loss`. The package is laid out by kind of code:
+Every loss returns one value per sample and has ``grad`` and ``value_and_grad``, and the
+elementwise losses and the softmax cross-entropy ``hess_diag``, the Hessian's diagonal;
+see :class:`lossbook.Loss`. The package is laid out by kind of code:
 
 * the losses, one module per family, and their maths: :mod:`lossbook.regression`,
   :mod:`lossbook.classification` (binary), :mod:`lossbook.segmentation` (Dice, Tversky),
@@ -13,6 +14,8 @@ Every loss returns one value per sample and has ``grad`` and ``value_and_grad``;
 * the checks (:mod:`lossbook.checks`): every argument's validation;
 * the registry (:mod:`lossbook.registry`): one record per loss; and
   :mod:`lossbook.gradcheck`, central differences;
+* :mod:`lossbook.calibration`: reliability curves, calibration errors, the Brier
+  decomposition and temperature scaling, for the predictions of a classifier;
 * the book's helpers, which the losses never import: :mod:`lossbook.book`.
 
 The import order below is the registry's order: regression, classification,
@@ -46,6 +49,7 @@ from .multiclass import SoftmaxCELoss
 from .multiclass import NLLLoss
 from .multiclass import NotLogProbabilitiesWarning
 from .multiclass import MulticlassHingeLoss
+from .multiclass import BrierLoss
 from .information import KLDivLoss
 from .information import DistillationLoss
 from .information import GaussianKLLoss
@@ -62,6 +66,7 @@ from .embedding import MarginRankingLoss
 from .embedding import ContrastiveLoss
 from .contrastive import InfoNCELoss
 from .contrastive import NTXentLoss
+from . import calibration
 from . import checks
 from . import gradcheck
 from . import registry
@@ -93,6 +98,7 @@ __all__ = [
     "NLLLoss",
     "NotLogProbabilitiesWarning",
     "MulticlassHingeLoss",
+    "BrierLoss",
     "KLDivLoss",
     "DistillationLoss",
     "GaussianKLLoss",
@@ -109,6 +115,7 @@ __all__ = [
     "ContrastiveLoss",
     "InfoNCELoss",
     "NTXentLoss",
+    "calibration",
     "checks",
     "gradcheck",
     "registry",

@@ -126,6 +126,12 @@ class Loss:
       other elements' inputs (a softmax inside the loss, say) writes
       ``value_and_vjp(**inputs) -> (value, vjp)`` instead, where ``vjp(g)`` maps the head
       gradient per element to the gradients;
+    * optionally the curvature: ``value_and_derivative(**inputs, order=2) -> (value,
+      derivative, second)``, ``second`` being the second derivative of each element with
+      respect to the same element of its input (the Hessian's diagonal, 0 where the loss
+      is linear and at kinks), written beside the derivative. A loss whose
+      ``value_and_derivative`` takes ``order`` has :meth:`hess_diag` and
+      :meth:`value_grad_hess_diag` (``has_hess_diag`` is True);
 
     and may set ``sample_reduction = "sum"`` (default ``"mean"``: how the elements of one
     sample become its value; a ``reduction`` over the batch, PyTorch's, is another
@@ -193,6 +199,21 @@ class Loss:
         """``(loss(...), grad(...))`` computed together, sharing every intermediate."""
         return self._evaluate(args, kwargs, need_grad=True, out_grad=out_grad)
 
+    def hess_diag(self, *args, out_grad=None, **kwargs):
+        r"""Diagonal of the Hessian of ``sum(out_grad * loss(...))`` with respect to the
+        differentiable inputs, for a loss with ``has_hess_diag``.
+
+        One array of the input's shape and dtype, or a tuple in argument order, like
+        :meth:`grad`. Weighting and the reduction are linear, so the per-element second
+        derivative is scaled exactly as the derivative is. 0 where the loss is linear in
+        the input and at kinks (the derivative's convention there).
+        """
+        return self._evaluate(args, kwargs, need_grad=True, out_grad=out_grad, order=2)[2]
+
+    def value_grad_hess_diag(self, *args, out_grad=None, **kwargs):
+        """``(loss(...), grad(...), hess_diag(...))`` computed together."""
+        return self._evaluate(args, kwargs, need_grad=True, out_grad=out_grad, order=2)
+
     def elementwise(self, *args, **kwargs):
         """The per-element loss, before ``sample_weight``, ``weight`` and the reduction."""
         call = self._bind(args, kwargs)
@@ -253,9 +274,13 @@ class Loss:
                 call[key] = default
         return call
 
-    def _evaluate(self, args, kwargs, need_grad, out_grad=None):
+    def _evaluate(self, args, kwargs, need_grad, out_grad=None, order=1):
         cls = type(self)
         who = cls.__name__
+        if order == 2 and not cls.has_hess_diag:
+            raise NotImplementedError(f"{who} has no hess_diag: no second derivative is "
+                                      f"written for it (a loss has one when its "
+                                      f"value_and_derivative takes order=2)")
         call = self._bind(args, kwargs)
         sample_weight = call.pop("sample_weight", None)
         inputs = self.prepare(**call)
@@ -283,15 +308,19 @@ class Loss:
             (batched if spec.batched and value is not None else constants)[spec.name] = value
         for name in inputs.keys() - batched.keys() - constants.keys():
             constants[name] = inputs[name]          # extra inputs a prepare() added
-        grad_shapes = [np.shape(inputs[name]) for name in cls.grad_inputs]
+        # (order 2: the engine scales the second derivatives as further derivatives)
+        grad_shapes = [np.shape(inputs[name]) for name in cls.grad_inputs] * order
         out, grads = engine.evaluate(
-            self._formula, batched, constants, shape, axis, weights, head, scale, grad_shapes,
-            dtype, need_grad, blocked=self.blocked, vjp=cls._vjp, in_place=self.in_place)
+            self._formula if order == 1 else self._formula_order_2, batched, constants, shape,
+            axis, weights, head, scale, grad_shapes, dtype, need_grad, blocked=self.blocked,
+            vjp=cls._vjp, in_place=self.in_place and order == 1)
         if self.reduction != "none":
             out = np.dot(out, share)[()]
         if not need_grad:
             return out, None
-        return out, grads[0] if len(grads) == 1 else tuple(grads)
+        parts = [grads[k:k + len(cls.grad_inputs)] for k in range(0, len(grads),
+                                                                  len(cls.grad_inputs))]
+        return (out,) + tuple(part[0] if len(part) == 1 else tuple(part) for part in parts)
 
     def _batch_share(self, inputs, shape, axis, count, dtype):
         """How much each per-sample value counts in the reduced value, shape (batch,).
@@ -314,6 +343,12 @@ class Loss:
             return self.value_and_vjp(**inputs)
         return self.value_and_derivative(**inputs)
 
+    def _formula_order_2(self, **inputs):
+        value, first, second = self.value_and_derivative(**inputs, order=2)
+        if len(type(self).grad_inputs) == 1:
+            return value, (first, second)
+        return value, tuple(first) + tuple(second)
+
 
 def _build_signature(cls):
     """Give ``cls`` the call, grad, value_and_grad and elementwise of its ``inputs``."""
@@ -327,12 +362,16 @@ def _build_signature(cls):
     cls._specs = tuple(s for s in specs if s is not SAMPLE_WEIGHT)
     cls.grad_inputs = tuple(s.name for s in cls._specs if s.grad)
     cls._vjp = hasattr(cls, "value_and_vjp")
+    formula = getattr(cls, "value_and_derivative", None)
+    cls.has_hess_diag = (not cls._vjp and formula is not None
+                         and "order" in inspect.signature(formula).parameters)
     cls._constructor = tuple(p for p in inspect.signature(cls.__init__).parameters
                              if p not in ("self", "args", "kwargs"))
     me = _P("self", _P.POSITIONAL_OR_KEYWORD)
     head = _P("out_grad", _P.KEYWORD_ONLY, default=None)
     no_weight = [p for p in params if p.name != "sample_weight"]
     for name, extra in (("__call__", []), ("grad", [head]), ("value_and_grad", [head]),
+                        ("hess_diag", [head]), ("value_grad_hess_diag", [head]),
                         ("elementwise", None)):
         if name not in vars(cls):                  # (a class's own definition wins)
             signature = inspect.Signature([me] + (no_weight if extra is None else params + extra))
@@ -373,7 +412,8 @@ def _with_signature(function, signature):
     return method
 
 
-_PUBLIC = {name: vars(Loss)[name] for name in ("__call__", "grad", "value_and_grad", "elementwise")}
+_PUBLIC = {name: vars(Loss)[name] for name in ("__call__", "grad", "value_and_grad", "hess_diag",
+                                               "value_grad_hess_diag", "elementwise")}
 _build_signature(Loss)
 
 

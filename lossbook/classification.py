@@ -9,7 +9,7 @@ mean over the non-batch axes, shape ``(batch,)``. The multiclass losses are in
 import numpy as np
 
 from . import checks
-from ._math import binary_logistic
+from ._math import binary_logistic, logistic_curvature
 from .base import ElementwiseLoss, Hyperparameter, Loss, boolean, one_of, real
 from .checks import SAMPLE_WEIGHT, Broadcast, Interval, Like, Pred
 from .registry import Param, Record, elementwise_plot_inputs, register
@@ -30,7 +30,9 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
              = (1 - z)\,x + \bigl(1 + (w - 1) z\bigr)\,\mathrm{softplus}(-x),
 
         \frac{\partial \ell}{\partial x} = (1 - z) - \bigl(1 + (w - 1) z\bigr)\,\sigma(-x)
-        \quad(= \sigma(x) - z \text{ when } w = 1).
+        \quad(= \sigma(x) - z \text{ when } w = 1),
+
+        \frac{\partial^2 \ell}{\partial x^2} = \bigl(1 + (w - 1) z\bigr)\,\sigma(x)\,\sigma(-x).
 
     With ``from_sigmoid=True``, ``pred`` is a probability :math:`p \in [0, 1]` and, as in
     Gluon, :math:`\epsilon = 10^{-12}` keeps the logarithms finite:
@@ -38,7 +40,10 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     .. math::
 
         \ell = -w z\log(p + \epsilon) - (1 - z)\log(1 - p + \epsilon), \qquad
-        \frac{\partial \ell}{\partial p} = -\frac{w z}{p + \epsilon} + \frac{1 - z}{1 - p + \epsilon}
+        \frac{\partial \ell}{\partial p} = -\frac{w z}{p + \epsilon} + \frac{1 - z}{1 - p + \epsilon},
+
+        \frac{\partial^2 \ell}{\partial p^2} = \frac{w z}{(p + \epsilon)^2}
+            + \frac{1 - z}{(1 - p + \epsilon)^2}
 
     Parameters
     ----------
@@ -92,7 +97,7 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
         return Interval(0, 1, what="a probability, since from_sigmoid=True") \
             if self.from_sigmoid else None
 
-    def value_and_derivative(self, pred, label, pos_weight=None, out=None):
+    def value_and_derivative(self, pred, label, pos_weight=None, out=None, order=1):
         if self.label_smoothing:
             label = label * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
         if self.from_sigmoid:
@@ -100,9 +105,15 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
             pos, neg = pred + eps, 1 - pred + eps
             weighted = label if pos_weight is None else label * pos_weight
             loss = -(weighted * np.log(pos) + (1 - label) * np.log(neg))
-            return loss, np.subtract((1 - label) / neg, weighted / pos, out=out)
+            derivative = np.subtract((1 - label) / neg, weighted / pos, out=out)
+            if order == 1:
+                return loss, derivative
+            return loss, derivative, weighted / np.square(pos) + (1 - label) / np.square(neg)
         if pos_weight is None:
-            return binary_logistic(pred, label, out=out)
+            loss, derivative = binary_logistic(pred, label, out=out)
+            if order == 1:
+                return loss, derivative
+            return loss, derivative, logistic_curvature(pred)
         log_weight = 1 + (pos_weight - 1) * label
         e = np.exp(-np.abs(pred))
         softplus_neg = np.maximum(-pred, 0) + np.log1p(e)          # softplus(-x), stable
@@ -113,7 +124,11 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
             wrong = np.where(pred > 0, 1 - label, log_weight * label)
             limit = np.where(wrong > 0, np.inf, np.where(wrong == 0, 0.0, np.nan))
             loss = np.where(np.isinf(pred), limit.astype(pred.dtype), loss)
-        return loss, np.subtract(1 - label, log_weight * sigmoid_neg, out=out)
+        derivative = np.subtract(1 - label, log_weight * sigmoid_neg, out=out)
+        if order == 1:
+            return loss, derivative
+        # sigma(x) sigma(-x) = e / (1 + e)^2
+        return loss, derivative, log_weight * e / np.square(1 + e)
 
 
 SigmoidBCELoss = SigmoidBinaryCrossEntropyLoss
@@ -136,7 +151,8 @@ class LogisticLoss(ElementwiseLoss):
     .. math::
 
         \ell = \max(x, 0) - x z + \log(1 + e^{-|x|}) = \log(1 + e^{-y x}), \qquad
-        \frac{\partial \ell}{\partial x} = \sigma(x) - z
+        \frac{\partial \ell}{\partial x} = \sigma(x) - z, \qquad
+        \frac{\partial^2 \ell}{\partial x^2} = \sigma(x)\,(1 - \sigma(x))
 
     Parameters
     ----------
@@ -165,10 +181,12 @@ class LogisticLoss(ElementwiseLoss):
         low = -1 if self.label_format == "signed" else 0
         return Interval(low, 1, what=f"label_format={self.label_format!r}")
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         if self.label_format == "signed":
             label = (label + 1) / 2
-        return binary_logistic(pred, label)
+        if order == 1:
+            return binary_logistic(pred, label)
+        return (*binary_logistic(pred, label), logistic_curvature(pred))
 
 
 register(Record(
@@ -189,7 +207,8 @@ class HingeLoss(ElementwiseLoss):
         \ell = \max(0, m - y x), \qquad
         \frac{\partial \ell}{\partial x} = -y\,[m - y x > 0]
 
-    with the subgradient 0 at the kink :math:`y x = m` (relu'(0) = 0).
+    with the subgradient 0 at the kink :math:`y x = m` (relu'(0) = 0). The loss is
+    piecewise linear, so its curvature is 0 everywhere: a Newton step is undefined.
 
     Parameters
     ----------
@@ -208,11 +227,13 @@ class HingeLoss(ElementwiseLoss):
         super().__init__(weight, batch_axis)
         self.margin = margin
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         slack = self.margin - pred * label
         derivative = -label * (slack > 0)
         derivative += 0.0                      # -0.0 (inactive, label 1) reads as 0.0
-        return np.maximum(slack, 0), derivative
+        if order == 1:
+            return np.maximum(slack, 0), derivative
+        return np.maximum(slack, 0), derivative, np.zeros_like(pred)
 
 
 register(Record(
@@ -228,7 +249,10 @@ class SquaredHingeLoss(ElementwiseLoss):
     .. math::
 
         \ell = \max(0, m - y x)^2, \qquad
-        \frac{\partial \ell}{\partial x} = -2 y \max(0, m - y x)
+        \frac{\partial \ell}{\partial x} = -2 y \max(0, m - y x), \qquad
+        \frac{\partial^2 \ell}{\partial x^2} = 2 y^2\, [m - y x > 0]
+
+    (curvature 0 at the margin, as relu'(0) = 0).
 
     Parameters and inputs as :class:`HingeLoss`: ``margin`` (default 1), ``weight``,
     ``batch_axis``; ``pred``, ``label`` (-1 or 1), ``sample_weight``.
@@ -244,9 +268,11 @@ class SquaredHingeLoss(ElementwiseLoss):
         super().__init__(weight, batch_axis)
         self.margin = margin
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         slack = np.maximum(self.margin - pred * label, 0)
-        return np.square(slack), -2 * label * slack
+        if order == 1:
+            return np.square(slack), -2 * label * slack
+        return np.square(slack), -2 * label * slack, 2 * np.square(label) * (slack > 0)
 
 
 register(Record(
@@ -271,7 +297,14 @@ class SigmoidFocalLoss(ElementwiseLoss):
 
     where :math:`\mathrm{CE}` is the stable binary cross-entropy of
     :class:`SigmoidBinaryCrossEntropyLoss`. :math:`\gamma = 0` and :math:`\alpha = 0.5` give
-    half the BCE; ``alpha=None`` drops :math:`\alpha_t`.
+    half the BCE; ``alpha=None`` drops :math:`\alpha_t`. With :math:`s = p(1 - p)` and
+    :math:`r = s / q` (at most 2, so no negative power of :math:`q` is formed),
+
+    .. math::
+
+        \frac{\partial^2 \ell}{\partial x^2} = \alpha_t\, q^{\gamma} \Bigl[ s + \gamma (1 - 2z)\,
+            r \Bigl( (\gamma - 1)(1 - 2z)\, r\, \mathrm{CE} + (1 - 2p)\,\mathrm{CE}
+            + 2 (p - z) \Bigr) \Bigr].
 
     Parameters
     ----------
@@ -305,7 +338,7 @@ class SigmoidFocalLoss(ElementwiseLoss):
         self.alpha = alpha
         self.gamma = gamma
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         gamma = self.gamma
         ce, dce = binary_logistic(pred, label)                    # dce = p - z
         prob = dce + label
@@ -322,7 +355,14 @@ class SigmoidFocalLoss(ElementwiseLoss):
         slope = gamma * np.minimum(ce, np.sqrt(info.max)) * np.maximum(miss, info.tiny) ** (gamma - 1)
         spread = prob * sig_neg                                   # p (1 - p)
         derivative = scale * (modulator * dce + slope * (1 - 2 * label) * spread)
-        return scale * modulator * ce, derivative
+        if order == 1:
+            return scale * modulator * ce, derivative
+        spread = logistic_curvature(pred)                         # p (1 - p), tails kept
+        ratio = spread / np.maximum(miss, info.tiny)              # r = s / q <= 2
+        capped, sign = np.minimum(ce, np.sqrt(info.max)), 1 - 2 * label
+        inner = gamma * sign * ratio * ((gamma - 1) * sign * ratio * capped
+                                        + (1 - 2 * prob) * capped + 2 * dce)
+        return scale * modulator * ce, derivative, scale * modulator * (spread + inner)
 
 
 register(Record(

@@ -6,7 +6,7 @@ error is about :math:`10^{-10}`. Check in float64 and away from kinks.
 """
 import numpy as np
 
-__all__ = ["numerical_grad", "check_grad"]
+__all__ = ["numerical_grad", "numerical_diagonal", "check_grad"]
 
 
 def numerical_grad(f, x, eps=1e-6):
@@ -30,6 +30,31 @@ def numerical_grad(f, x, eps=1e-6):
         flat[i] = keep
         out[i] = (up - down) / (2 * eps)
     return grad
+
+
+def numerical_diagonal(f, x, eps=1e-6):
+    r"""The diagonal of the Jacobian of ``f`` at ``x`` by central differences:
+    :math:`(f(x + h e_i)_i - f(x - h e_i)_i) / 2h` for every element :math:`i`.
+
+    ``f`` maps an array of ``x``'s shape to an array of the same shape (a gradient, say:
+    then the result is the diagonal of the Hessian); ``x`` is not modified.
+
+    >>> d = numerical_diagonal(lambda v: 3 * v ** 2, np.array([1.0, 2.0]))   # (v^3)'' = 6v
+    >>> np.allclose(d, [6.0, 12.0])
+    True
+    """
+    x = np.array(x, dtype=np.float64, copy=True, order="C")
+    diagonal = np.empty_like(x)
+    flat, out = x.reshape(-1), diagonal.reshape(-1)
+    for i in range(flat.size):
+        keep = flat[i]
+        flat[i] = keep + eps
+        up = np.asarray(f(x), dtype=np.float64).reshape(-1)[i]
+        flat[i] = keep - eps
+        down = np.asarray(f(x), dtype=np.float64).reshape(-1)[i]
+        flat[i] = keep
+        out[i] = (up - down) / (2 * eps)
+    return diagonal
 
 
 def check_grad(f, inputs, analytic, eps=1e-6, rtol=1e-5, atol=1e-8, names=None):

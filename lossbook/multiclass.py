@@ -1,5 +1,8 @@
 r"""Multiclass losses: scores, or log-probabilities, over a class axis against class labels.
 
+:class:`BrierLoss`, the squared distance between a predicted distribution and the label's,
+is here too; it also takes a binary label and one logit or probability per element.
+
 :class:`SoftmaxCrossEntropyLoss`, :class:`NLLLoss` and :class:`MulticlassHingeLoss` reduce
 the class axis first: their per-element loss keeps that axis with size 1, so
 ``sample_weight`` of shape ``(batch, 1)`` (or ``(batch,)``) weighs samples, as in Gluon,
@@ -14,12 +17,13 @@ import warnings
 import numpy as np
 
 from . import checks
+from ._math import logistic_curvature, sigmoid, softmax
 from .base import Hyperparameter, Loss, boolean, integer, one_of, real
-from .checks import SAMPLE_WEIGHT, ClassLabel, Interval, Pred
-from .registry import Param, Record, register
+from .checks import SAMPLE_WEIGHT, ClassLabel, Input, Interval, Like, Pred
+from .registry import Param, Record, elementwise_plot_inputs, register
 
 __all__ = ["SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "NLLLoss", "NotLogProbabilitiesWarning",
-           "MulticlassHingeLoss", "cross_entropy"]
+           "MulticlassHingeLoss", "BrierLoss", "cross_entropy"]
 
 
 class NotLogProbabilitiesWarning(UserWarning):
@@ -53,7 +57,7 @@ class _AtLabel:
 
 
 def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_weight=None,
-                  ignore_index=None, out=None):
+                  ignore_index=None, out=None, order=1):
     r"""Per-position cross-entropy and its derivative, for a softmax over ``axis``.
 
     With :math:`\log p = x - \operatorname{logsumexp}(x)` (or ``pred`` itself when
@@ -66,6 +70,11 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
         \ell = -\sum_c t_c \log p_c, \qquad
         \frac{\partial \ell}{\partial x_j} = p_j \sum_c t_c - t_j
         \quad\Bigl(\frac{\partial \ell}{\partial \log p_j} = -t_j \text{ when from\_logits}\Bigr)
+
+    With ``order=2`` it also returns the Hessian's diagonal,
+    :math:`\partial^2 \ell / \partial x_j^2 = p_j (1 - p_j) \sum_c t_c` (the full Hessian is
+    :math:`(\operatorname{diag} p - p p^\top) \sum_c t_c`), and 0 when from_logits, where the
+    loss is linear in its input.
 
     The loss keeps ``axis`` with size 1; positions whose sparse label is ``ignore_index``
     give 0 and a zero derivative. For sparse labels :math:`t` is never built: the index
@@ -87,9 +96,11 @@ def cross_entropy(pred, label, axis, from_logits=False, smoothing=0.0, class_wei
         shape[axis] = num_classes
         weights = class_weight.astype(pred.dtype).reshape(shape)
     if label.shape == pred.shape:                          # dense: a distribution per position
-        return _dense_cross_entropy(softmax, label, axis, smoothing, weights, out)
-    return _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight, weights,
-                                 ignore_index, out)
+        result = _dense_cross_entropy(softmax, label, axis, smoothing, weights, out, order)
+    else:
+        result = _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight,
+                                       weights, ignore_index, out, order)
+    return result if order == 2 else result[:2]
 
 
 class _Softmax:
@@ -109,7 +120,7 @@ class _Softmax:
         return (at_label.take(self.pred) - self.top) - self.log_z
 
 
-def _dense_cross_entropy(softmax, label, axis, smoothing, weights, out):
+def _dense_cross_entropy(softmax, label, axis, smoothing, weights, out, order):
     num_classes = label.shape[axis]
     target = label
     if smoothing:
@@ -118,15 +129,23 @@ def _dense_cross_entropy(softmax, label, axis, smoothing, weights, out):
         target = target * weights
     loss = -np.sum(target * softmax.full_log_p(), axis=axis, keepdims=True)
     if softmax.prob is None:
-        return loss, np.negative(target, out=out)
+        grad = np.negative(target, out=out)
+        return loss, grad, (np.zeros_like(grad) if order == 2 else None)
+    total_t = np.sum(target, axis=axis, keepdims=True)
+    curvature = _curvature(softmax.prob, total_t) if order == 2 else None
     grad = softmax.prob                                    # p sum_c t_c - t
-    grad *= np.sum(target, axis=axis, keepdims=True)
+    grad *= total_t
     grad -= target
-    return loss, grad
+    return loss, grad, curvature
+
+
+def _curvature(prob, total_t):
+    # the Hessian's diagonal in the scores, p (1 - p) sum_c t_c (before prob becomes the gradient)
+    return prob * (1 - prob) * total_t
 
 
 def _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight, weights,
-                          ignore_index, out):
+                          ignore_index, out, order):
     num_classes = pred.shape[axis]
     kept = label.shape[:axis] + (1,) + label.shape[axis:]    # the class axis, size 1
     keep = None
@@ -143,14 +162,19 @@ def _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight, w
     if smoothing:
         smooth = smoothing / num_classes if weights is None else (smoothing / num_classes) * weights
         loss -= np.sum(smooth * softmax.full_log_p(), axis=axis, keepdims=True)
+    curvature = None
     if softmax.prob is None:
         grad = np.zeros(pred.shape, dtype=pred.dtype) if out is None else out
         grad[...] = 0
+        if order == 2:
+            curvature = np.zeros_like(grad)
     else:
         total_t = hot                                      # sum_c t_c
         if smoothing:
             total_t = total_t + (smoothing if class_weight is None else
                                  smoothing / num_classes * float(np.sum(class_weight)))
+        if order == 2:
+            curvature = _curvature(softmax.prob, total_t)
         grad = softmax.prob                                # p sum_c t_c - t
         if not (np.isscalar(total_t) and total_t == 1):
             grad *= total_t
@@ -160,7 +184,9 @@ def _sparse_cross_entropy(softmax, pred, label, axis, smoothing, class_weight, w
     if keep is not None:
         loss *= keep
         grad *= keep
-    return loss.astype(pred.dtype, copy=False), grad
+        if curvature is not None:
+            curvature *= keep
+    return loss.astype(pred.dtype, copy=False), grad, curvature
 
 
 def _class_weight(who, name, value):
@@ -226,12 +252,17 @@ class SoftmaxCrossEntropyLoss(Loss):
 
         \ell = -\sum_c t_c \log p_c, \qquad
         \frac{\partial \ell}{\partial x_j} = p_j \sum_c t_c - t_j
-        \quad(= p_j - t_j \text{ when } \textstyle\sum_c t_c = 1).
+        \quad(= p_j - t_j \text{ when } \textstyle\sum_c t_c = 1),
+        \qquad
+        \frac{\partial^2 \ell}{\partial x_j^2} = p_j (1 - p_j) \sum_c t_c.
+
+    The last is the diagonal of the Hessian
+    :math:`(\operatorname{diag} p - p p^\top) \sum_c t_c` (``hess_diag``).
 
     With ``sparse_label=True`` (default) the label is a class index :math:`y` and
     :math:`t` is one-hot (never built: the index picks the term). With
-    ``from_logits=True``, ``pred`` already holds :math:`\log p` and the gradient is
-    :math:`-t`. The formula is :func:`cross_entropy`'s.
+    ``from_logits=True``, ``pred`` already holds :math:`\log p`, the gradient is
+    :math:`-t` and the curvature 0. The formula is :func:`cross_entropy`'s.
 
     Parameters
     ----------
@@ -308,9 +339,10 @@ class SoftmaxCrossEntropyLoss(Loss):
     value_shape = _per_position_shape
     mean_denominator = _weighted_positions
 
-    def value_and_derivative(self, pred, label, out=None):
+    def value_and_derivative(self, pred, label, out=None, order=1):
         return cross_entropy(pred, label, self.axis % pred.ndim, self.from_logits,
-                             self.label_smoothing, self.class_weight, self.ignore_index, out)
+                             self.label_smoothing, self.class_weight, self.ignore_index, out,
+                             order)
 
 
 SoftmaxCELoss = SoftmaxCrossEntropyLoss
@@ -354,7 +386,8 @@ class NLLLoss(Loss):
 
     .. math::
 
-        \ell = -w_y \log p_y, \qquad \frac{\partial \ell}{\partial \log p_j} = -w_y [j = y]
+        \ell = -w_y \log p_y, \qquad \frac{\partial \ell}{\partial \log p_j} = -w_y [j = y],
+        \qquad \frac{\partial^2 \ell}{\partial (\log p_j)^2} = 0
 
     This is :class:`SoftmaxCrossEntropyLoss` with ``from_logits=True`` and sparse labels
     (:func:`cross_entropy`), with PyTorch's extras ``class_weight`` (PyTorch's ``weight``;
@@ -432,10 +465,10 @@ class NLLLoss(Loss):
     value_shape = _per_position_shape
     mean_denominator = _weighted_positions
 
-    def value_and_derivative(self, pred, label, out=None):
+    def value_and_derivative(self, pred, label, out=None, order=1):
         return cross_entropy(pred, label, self.axis % pred.ndim, from_logits=True,
                              class_weight=self.class_weight, ignore_index=self.ignore_index,
-                             out=out)
+                             out=out, order=order)
 
 
 register(Record(
@@ -460,6 +493,7 @@ class MulticlassHingeLoss(Loss):
 
     Gradients: every active term adds :math:`+1` to :math:`x_j` and :math:`-1` to :math:`x_y`
     (subgradient 0 at a kink; Crammer-Singer sends its gradient to the first largest rival).
+    The loss is piecewise linear: its curvature (``hess_diag``) is 0.
 
     Parameters
     ----------
@@ -504,7 +538,13 @@ class MulticlassHingeLoss(Loss):
 
     value_shape = _per_position_shape
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
+        loss, derivative = self._hinge(pred, label)
+        if order == 1:
+            return loss, derivative
+        return loss, derivative, np.zeros_like(derivative)
+
+    def _hinge(self, pred, label):
         axis = self.axis % pred.ndim
         index = np.expand_dims(label, axis)
         slack = self.margin + pred - np.take_along_axis(pred, index, axis)
@@ -532,3 +572,174 @@ register(Record(
     configs=({"formulation": "crammer_singer"}, {"margin": 0.5}),
     plot_domain=(-4.0, 4.0), plot_labels=(0, 1), plot_inputs=_two_class_plot_inputs,
     x_label="score of class 0 (class 1 scores 0)", summary="multiclass SVM hinge"))
+
+
+class _BrierLabel(Input):
+    """BrierLoss's label: class indices or distributions with ``link='softmax'`` (as for the
+    cross-entropy), else a binary label in [0, 1] of ``pred``'s size."""
+
+    def check(self, loss, value, checked):
+        if loss.link == "softmax":
+            return ClassLabel(self.name).check(loss, value, checked)
+        return Like(self.name, Interval(0, 1, what="a binary label or its probability")).check(
+            loss, value, checked)
+
+
+class BrierLoss(Loss):
+    r"""The Brier score: the squared distance between the predicted distribution and the label's.
+
+    ``link`` says what ``pred`` holds. For a binary label :math:`z \in [0, 1]`, with
+    ``link='sigmoid'`` (default) a logit :math:`x` and :math:`p = \sigma(x)`:
+
+    .. math::
+
+        \ell = (p - z)^2, \qquad
+        \frac{\partial \ell}{\partial x} = 2 (p - z)\, s, \qquad
+        \frac{\partial^2 \ell}{\partial x^2} = 2 s \bigl( s + (p - z)(1 - 2p) \bigr),
+        \qquad s = p (1 - p);
+
+    with ``link='identity'`` the probability :math:`p` itself:
+    :math:`\ell = (p - z)^2`, :math:`\partial \ell / \partial p = 2 (p - z)`,
+    :math:`\partial^2 \ell / \partial p^2 = 2`. With ``link='softmax'``, scores :math:`x` over
+    ``axis``, :math:`p = \operatorname{softmax}(x)` and the target :math:`t` (one-hot at a
+    class index, or a distribution when ``sparse_label=False``), with the residual
+    :math:`r = p - t` and its mean under :math:`p`, :math:`\bar r = \sum_c p_c r_c`:
+
+    .. math::
+
+        \ell = \sum_c (p_c - t_c)^2, \qquad
+        \frac{\partial \ell}{\partial x_j} = 2 p_j (r_j - \bar r), \qquad
+        \frac{\partial^2 \ell}{\partial x_j^2} = 2 p_j \Bigl( (1 - 2 p_j)(r_j - \bar r)
+            + p_j \bigl(1 - 2 p_j + \textstyle\sum_c p_c^2\bigr) \Bigr).
+
+    Parameters
+    ----------
+    link : ``'sigmoid'`` (default), ``'identity'`` or ``'softmax'``
+        What ``pred`` holds: a logit, a probability, or scores over ``axis``.
+    axis : int, default -1
+        The class axis (``link='softmax'`` only).
+    sparse_label : bool, default True
+        Class indices (True) or distributions (``link='softmax'`` only).
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
+
+    Inputs
+    ------
+    pred : any shape with a batch axis (binary); e.g. ``(batch, C)`` (``'softmax'``).
+    label : binary: ``pred``'s number of elements, in :math:`[0, 1]`. ``'softmax'``: as
+        for :class:`SoftmaxCrossEntropyLoss`.
+    sample_weight : broadcastable to the per-element loss (the class axis of size 1 for
+        ``'softmax'``), or ``(batch,)``.
+
+    Returns
+    -------
+    Shape ``(batch,)``: the mean over the non-batch axes (positions, for ``'softmax'``).
+
+    Notes
+    -----
+    The Brier score is a strictly proper scoring rule: its expectation over the label is
+    smallest when :math:`p` is the label's true distribution, so it rewards calibrated
+    probabilities, as the log loss does, but it charges at most 1 (2 for ``'softmax'``) for a
+    confident mistake where the log loss is unbounded. The binary form is the mean of
+    scikit-learn's ``brier_score_loss`` (which halves its two-column sum for two classes);
+    the softmax form is its multiclass sum over classes, so with two classes it is twice
+    the binary one. The sigmoid link's gradient carries a factor :math:`p(1-p)`: a
+    confident mistake gets almost no gradient, unlike the cross-entropy's :math:`p - z`.
+
+    References
+    ----------
+    G. W. Brier, "Verification of forecasts expressed in terms of probability", Monthly
+    Weather Review 78(1), 1950. T. Gneiting, A. E. Raftery, "Strictly Proper Scoring Rules,
+    Prediction, and Estimation", JASA 102(477), 2007.
+
+    >>> BrierLoss(link="identity")(np.array([[0.9, 0.2]]), np.array([[1.0, 0.0]]))
+    array([0.025])
+    >>> BrierLoss()(np.array([[0.0]]), np.array([[1.0]]))        # (1/2 - 1)^2
+    array([0.25])
+    >>> np.round(BrierLoss(link="softmax")(np.zeros((1, 4)), np.array([2])), 6)   # 3/16 + 9/16
+    array([0.75])
+    """
+
+    inputs = (Pred("pred", domain="pred_domain"), _BrierLabel("label"), SAMPLE_WEIGHT)
+    blocked = True
+    link = Hyperparameter(one_of("sigmoid", "identity", "softmax"),
+                          "pred holds a logit, a probability, or scores over axis.")
+    axis = _AXIS
+    sparse_label = Hyperparameter(boolean, "Labels are class indices (True) or distributions.")
+
+    def __init__(self, link="sigmoid", axis=-1, sparse_label=True, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        self.link = link
+        self.axis = axis
+        self.sparse_label = sparse_label
+
+    @property
+    def pred_domain(self):
+        return Interval(0, 1, what="a probability, since link='identity'") \
+            if self.link == "identity" else None
+
+    def value_shape(self, inputs):
+        if self.link == "softmax":
+            return _per_position_shape(self, inputs)
+        return inputs["pred"].shape
+
+    def value_and_derivative(self, pred, label, order=1):
+        if self.link == "softmax":
+            return self._softmax(pred, label, order)
+        if self.link == "identity":
+            diff = pred - label
+            if order == 1:
+                return np.square(diff), 2 * diff
+            return np.square(diff), 2 * diff, np.full_like(pred, 2)
+        prob = sigmoid(pred)
+        spread = logistic_curvature(pred)                   # s = p (1 - p) = dp/dx
+        diff = prob - label
+        if order == 1:
+            return np.square(diff), 2 * diff * spread
+        return np.square(diff), 2 * diff * spread, 2 * spread * (spread + diff * (1 - 2 * prob))
+
+    def _softmax(self, pred, label, order):
+        axis = self.axis % pred.ndim
+        prob = softmax(pred, axis)
+        if label.shape == pred.shape:                       # a distribution per position
+            resid = prob - label
+        else:                                               # r = p - one-hot, by index
+            resid = prob.copy()
+            at_label = _AtLabel(label.reshape(label.shape[:axis] + (1,) + label.shape[axis:]),
+                                axis)
+            at_label.put(resid, at_label.take(resid) - 1)
+        value = np.sum(np.square(resid), axis=axis, keepdims=True)
+        centred = resid - np.sum(prob * resid, axis=axis, keepdims=True)     # r - r_bar
+        if order == 1:
+            return value, 2 * prob * centred
+        power = np.sum(np.square(prob), axis=axis, keepdims=True)
+        curvature = 2 * prob * ((1 - 2 * prob) * centred + prob * (1 - 2 * prob + power))
+        return value, 2 * prob * centred, curvature
+
+
+def _brier_plot_inputs(x, label, config):
+    """The loss along a logit ``x`` for a binary label (1: the positive class): the logit
+    itself (sigmoid), its probability (identity: the slope by the chain rule), or the
+    scores ``[x, 0]`` of two classes (softmax: class 0 is the positive one)."""
+    link = config.get("link", "sigmoid")
+    if link == "sigmoid":
+        return elementwise_plot_inputs(x, label, config)
+    x = np.asarray(x, dtype=np.float64)
+    if link == "identity":
+        (pred, target), kwargs, _ = elementwise_plot_inputs(sigmoid(x), label, config)
+        return (pred, target), kwargs, lambda grad: grad[:, 0] * logistic_curvature(x)
+    scores = np.stack([x, np.zeros_like(x)], axis=-1)
+    if config.get("sparse_label", True):
+        target = np.full(x.shape, 0 if label == 1 else 1)
+    else:
+        target = np.stack([np.full_like(x, label), np.full_like(x, 1 - label)], axis=-1)
+    return (scores, target), {}, lambda grad: grad[:, 0]
+
+
+register(Record(
+    BrierLoss, "classification",
+    params=(Param("link", "sigmoid", choices=("sigmoid", "identity", "softmax")),),
+    configs=({"link": "identity"}, {"link": "softmax"},
+             {"link": "softmax", "sparse_label": False}),
+    plot_domain=(-6.0, 6.0), plot_labels=(1.0, 0.0), plot_inputs=_brier_plot_inputs,
+    x_label="logit", summary="squared error of the predicted probabilities: a proper score"))

@@ -10,6 +10,8 @@ to have it checked, plotted and explorable. (The tests make their sample inputs 
 >>> record = registry.get("HuberLoss")
 >>> record.family, [p.name for p in record.params]
 ('regression', ['rho'])
+>>> record.has_hess_diag
+True
 """
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -57,6 +59,8 @@ class Record:
     zero_at_target : the loss is 0 where the prediction equals the label.
     batch_coupled : each sample's value depends on the other samples of the batch (they
         are its negatives), so NaN in one sample reaches every sample.
+    has_hess_diag : (read from the class) the loss has ``hess_diag``, the diagonal of its
+        Hessian: its ``value_and_derivative`` takes ``order=2``.
     """
     cls: type
     family: str
@@ -75,6 +79,10 @@ class Record:
     @property
     def name(self):
         return self.cls.__name__
+
+    @property
+    def has_hess_diag(self):
+        return self.cls.has_hess_diag
 
     @property
     def defaults(self):

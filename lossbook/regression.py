@@ -26,7 +26,8 @@ class L2Loss(ElementwiseLoss):
 
     .. math::
 
-        \ell(p, y) = \tfrac{1}{2}(p - y)^2, \qquad \frac{\partial \ell}{\partial p} = p - y
+        \ell(p, y) = \tfrac{1}{2}(p - y)^2, \qquad \frac{\partial \ell}{\partial p} = p - y,
+        \qquad \frac{\partial^2 \ell}{\partial p^2} = 1
 
     Parameters
     ----------
@@ -49,9 +50,12 @@ class L2Loss(ElementwiseLoss):
     def __init__(self, weight=1.0, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         diff = pred - label
-        return np.square(diff) * 0.5, diff
+        value = np.square(diff) * 0.5
+        if order == 1:
+            return value, diff
+        return value, diff, np.ones_like(diff)
 
 
 register(Record(
@@ -64,9 +68,11 @@ class L1Loss(ElementwiseLoss):
 
     .. math::
 
-        \ell(p, y) = |p - y|, \qquad \frac{\partial \ell}{\partial p} = \operatorname{sign}(p - y)
+        \ell(p, y) = |p - y|, \qquad \frac{\partial \ell}{\partial p} = \operatorname{sign}(p - y),
+        \qquad \frac{\partial^2 \ell}{\partial p^2} = 0
 
-    with the subgradient :math:`\operatorname{sign}(0) = 0` at the kink.
+    with the subgradient :math:`\operatorname{sign}(0) = 0` at the kink, and curvature 0
+    there too.
 
     Parameters
     ----------
@@ -85,9 +91,11 @@ class L1Loss(ElementwiseLoss):
     def __init__(self, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         diff = pred - label
-        return np.abs(diff), np.sign(diff)
+        if order == 1:
+            return np.abs(diff), np.sign(diff)
+        return np.abs(diff), np.sign(diff), np.zeros_like(diff)
 
 
 register(Record(
@@ -106,10 +114,11 @@ class HuberLoss(ElementwiseLoss):
             = \begin{cases} \dfrac{d^2}{2\rho} & |d| \le \rho \\[4pt]
                             |d| - \dfrac{\rho}{2} & |d| > \rho \end{cases},
         \qquad
-        \frac{\partial \ell}{\partial p} = \frac{c}{\rho}.
+        \frac{\partial \ell}{\partial p} = \frac{c}{\rho}, \qquad
+        \frac{\partial^2 \ell}{\partial p^2} = \frac{[\,|d| < \rho\,]}{\rho}.
 
     The loss and its slope are continuous at :math:`|d| = \rho`, and the slope never
-    exceeds 1.
+    exceeds 1. The curvature jumps there from :math:`1/\rho` to 0 (0 at the kink itself).
 
     Parameters
     ----------
@@ -139,11 +148,14 @@ class HuberLoss(ElementwiseLoss):
         super().__init__(weight, batch_axis)
         self.rho = rho
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         diff = pred - label
         clipped = np.clip(diff, -self.rho, self.rho)
         slope = clipped if self.rho == 1 else clipped / self.rho      # (c / 1 is c)
-        return slope * (diff - clipped * 0.5), slope
+        value = slope * (diff - clipped * 0.5)
+        if order == 1:
+            return value, slope
+        return value, slope, (np.abs(diff) < self.rho) / pred.dtype.type(self.rho)
 
 
 register(Record(
@@ -162,10 +174,14 @@ class PoissonNLLLoss(Loss):
 
     .. math::
 
-        \ell = e^{x} - t\,x, \qquad \frac{\partial \ell}{\partial x} = e^{x} - t;
-        \qquad\qquad
+        \ell = e^{x} - t\,x, \qquad \frac{\partial \ell}{\partial x} = e^{x} - t, \qquad
+        \frac{\partial^2 \ell}{\partial x^2} = e^{x};
+
+    .. math::
+
         \ell = \lambda - t \log(\lambda + \epsilon), \qquad
-        \frac{\partial \ell}{\partial \lambda} = 1 - \frac{t}{\lambda + \epsilon}.
+        \frac{\partial \ell}{\partial \lambda} = 1 - \frac{t}{\lambda + \epsilon}, \qquad
+        \frac{\partial^2 \ell}{\partial \lambda^2} = \frac{t}{(\lambda + \epsilon)^2}.
 
     Both drop :math:`\log t!`, which does not depend on the prediction. With
     ``compute_full=True`` Stirling's approximation of it,
@@ -215,20 +231,25 @@ class PoissonNLLLoss(Loss):
         return None if self.from_logits else Interval(
             0, what="a Poisson rate, since from_logits=False")
 
-    def value_and_derivative(self, pred, target, epsilon):
+    def value_and_derivative(self, pred, target, epsilon, order=1):
         if self.from_logits:
             rate = np.exp(pred)
             loss, derivative = rate - target * pred, rate - target
+            curvature = rate if order == 2 else None
         else:
             shifted = pred + epsilon
-            loss, derivative = pred - target * np.log(shifted), 1 - target / shifted
+            ratio = target / shifted
+            loss, derivative = pred - target * np.log(shifted), 1 - ratio
+            curvature = ratio / shifted if order == 2 else None
         if self.compute_full:
             # Stirling's log t! only where t > 1; elsewhere 0 (no 0 * log 0).
             big = target > 1
             safe = np.where(big, target, 1)
             stirling = safe * np.log(safe) - safe + 0.5 * np.log(2 * math.pi * safe)
             loss = loss + np.where(big, stirling, 0).astype(pred.dtype, copy=False)
-        return loss, derivative
+        if order == 1:
+            return loss, derivative
+        return loss, derivative, curvature
 
 
 def _poisson_plot_inputs(x, label, config):
@@ -251,7 +272,8 @@ class LogCoshLoss(ElementwiseLoss):
 
     .. math::
 
-        \ell(p, y) = \log\cosh(p - y), \qquad \frac{\partial \ell}{\partial p} = \tanh(p - y)
+        \ell(p, y) = \log\cosh(p - y), \qquad \frac{\partial \ell}{\partial p} = \tanh(p - y),
+        \qquad \frac{\partial^2 \ell}{\partial p^2} = \operatorname{sech}^2(p - y)
 
     For a small error :math:`d = p - y` it is :math:`d^2/2 - d^4/12 + \dots` (like
     :class:`L2Loss`); for a large one :math:`|d| - \log 2` (like :class:`L1Loss` shifted), and
@@ -268,7 +290,9 @@ class LogCoshLoss(ElementwiseLoss):
     exponent is never positive). Where :math:`|d| < 1` that form cancels (it subtracts two
     numbers near :math:`\log 2`), so there lossbook uses the exact
     :math:`\log\cosh d = \operatorname{log1p}(2\sinh^2(d/2))`, accurate to the last digits
-    even for :math:`d = 10^{-8}`. Gluon has no log-cosh loss; this one follows its API.
+    even for :math:`d = 10^{-8}`. The curvature is
+    :math:`\operatorname{sech}^2 d = 4e^{-2|d|} / (1 + e^{-2|d|})^2`, with the same
+    exponential. Gluon has no log-cosh loss; this one follows its API.
 
     >>> np.round(LogCoshLoss()(np.array([[1.0]]), np.zeros((1, 1))), 6)  # log(cosh 1) = log 1.5430806
     array([0.433781])
@@ -277,13 +301,17 @@ class LogCoshLoss(ElementwiseLoss):
     def __init__(self, weight=None, batch_axis=0):
         super().__init__(weight, batch_axis)
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         diff = pred - label
         size = np.abs(diff)
-        far = size + np.log1p(np.exp(-2 * size)) - math.log(2)
+        decay = np.exp(-2 * size)                        # in (0, 1]: never overflows
+        far = size + np.log1p(decay) - math.log(2)
         half_sinh = np.sinh(0.5 * np.minimum(size, 1))   # clipped: no overflow on the unused branch
         near = np.log1p(2 * np.square(half_sinh))
-        return np.where(size < 1, near, far), np.tanh(diff)
+        value = np.where(size < 1, near, far)
+        if order == 1:
+            return value, np.tanh(diff)
+        return value, np.tanh(diff), 4 * decay / np.square(1 + decay)
 
 
 register(Record(
@@ -302,7 +330,8 @@ class QuantileLoss(ElementwiseLoss):
         \frac{\partial \ell}{\partial p} = \begin{cases} -q & y > p \\ 1 - q & y < p \\
                                                        0 & y = p \end{cases}
 
-    Under-prediction costs :math:`q` per unit, over-prediction :math:`1 - q`.
+    Under-prediction costs :math:`q` per unit, over-prediction :math:`1 - q`. The loss is
+    piecewise linear: its curvature is 0 everywhere (the kink included).
     ``QuantileLoss(0.5)`` is half of :class:`L1Loss`; its minimiser is the median. The
     subgradient at :math:`y = p` is 0.
 
@@ -327,12 +356,15 @@ class QuantileLoss(ElementwiseLoss):
         super().__init__(weight, batch_axis)
         self.quantile = quantile
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, order=1):
         q = self.quantile
         residual = label - pred
         loss = np.maximum(q * residual, (q - 1) * residual)
         derivative = np.where(residual > 0, -q, np.where(residual < 0, 1 - q, 0))
-        return loss, derivative.astype(pred.dtype, copy=False)
+        derivative = derivative.astype(pred.dtype, copy=False)
+        if order == 1:
+            return loss, derivative
+        return loss, derivative, np.zeros_like(pred)
 
 
 register(Record(
@@ -359,6 +391,13 @@ class GaussianNLLLoss(Loss):
             \dfrac12\Bigl(\dfrac1v - \dfrac{(y - p)^2}{v^2}\Bigr) & \mathrm{var} \ge \epsilon \\
             0 & \mathrm{var} < \epsilon \end{cases}
 
+    .. math::
+
+        \frac{\partial^2 \ell}{\partial p^2} = \frac1v, \qquad
+        \frac{\partial^2 \ell}{\partial \mathrm{var}^2} = \begin{cases}
+            \dfrac{1}{v^2}\Bigl(\dfrac{(y - p)^2}{v} - \dfrac12\Bigr) & \mathrm{var} \ge \epsilon \\
+            0 & \mathrm{var} < \epsilon \end{cases}
+
     With ``var = 1`` it is :class:`L2Loss` (no constant when ``full=False``): the
     variance learns how far off the mean is (Nix & Weigend 1994).
 
@@ -380,7 +419,8 @@ class GaussianNLLLoss(Loss):
 
     Returns
     -------
-    Shape ``(batch,)``; ``grad`` returns ``(d_pred, d_var)``.
+    Shape ``(batch,)``; ``grad`` returns ``(d_pred, d_var)``, ``hess_diag`` the two
+    diagonals in the same order.
 
     Notes
     -----
@@ -409,7 +449,7 @@ class GaussianNLLLoss(Loss):
         self.full = full
         self.eps = eps
 
-    def value_and_derivative(self, pred, label, var):
+    def value_and_derivative(self, pred, label, var, order=1):
         var_used = np.maximum(var, self.eps)
         diff = pred - label
         scaled = diff / var_used
@@ -417,8 +457,13 @@ class GaussianNLLLoss(Loss):
         if self.full:
             loss += 0.5 * math.log(2 * math.pi)
         d_var = 0.5 * (1 - scaled * diff) / var_used
-        d_var[var < self.eps] = 0                 # the floor is flat
-        return loss, (scaled, d_var)
+        floored = var < self.eps
+        d_var[floored] = 0                        # the floor is flat
+        if order == 1:
+            return loss, (scaled, d_var)
+        dd_var = (scaled * diff - 0.5) / np.square(var_used)
+        dd_var[floored] = 0
+        return loss, (scaled, d_var), (1 / var_used, dd_var)
 
 
 def _gaussian_plot_inputs(x, label, config):

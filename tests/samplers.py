@@ -142,6 +142,20 @@ def _multiclass_hinge(rng, config, batch_axis, dtype, batch, width):
     return (pred.astype(dtype), label), {}
 
 
+@sampler("BrierLoss")
+def _brier(rng, config, batch_axis, dtype, batch, width):
+    """Logits, probabilities in [0.05, 0.95] or softmax scores, as the link says."""
+    if config["link"] == "softmax":
+        pred, label = _scores_and_labels(rng, config, batch_axis, dtype, batch, width)
+        return (pred.astype(dtype), label), {}
+    if config["link"] == "identity":
+        pred = rng.uniform(0.05, 0.95, size=(batch, width))
+    else:
+        pred = rng.normal(scale=2.0, size=(batch, width))
+    label = rng.uniform(0, 1, size=(batch, width))
+    return tuple(a.astype(dtype) for a in _layout([pred, label], batch_axis)), {}
+
+
 # --------------------------------------------------------------------------- information
 @sampler("KLDivLoss")
 def _kldiv(rng, config, batch_axis, dtype, batch, width):

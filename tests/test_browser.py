@@ -226,8 +226,10 @@ EXERCISE_WIDGETS = r"""
     const basic = el.querySelector('.widget-label-basic span');
     return basic ? basic.textContent.trim() : '';
   };
+  // (the slider's readout writes a minus sign, U+2212, where Python's format writes "-")
   const readoutOf = el => {
-    if (el.classList.contains('widget-slider')) return el.querySelector('.widget-readout').textContent.trim();
+    if (el.classList.contains('widget-slider'))
+      return el.querySelector('.widget-readout').textContent.trim().replace(/\u2212/g, '-');
     if (el.classList.contains('widget-dropdown')) {
       const select = el.querySelector('select');
       return select.options[select.selectedIndex].textContent.trim();

@@ -24,7 +24,8 @@ def _inputs(loss, shape, dtype, rng):
     pred = rng.normal(scale=3.0, size=shape).astype(dtype)
     if isinstance(loss, (lb.HingeLoss, lb.SquaredHingeLoss)):
         label = np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0).astype(dtype)
-    elif isinstance(loss, (lb.SigmoidBCELoss, lb.LogisticLoss, lb.SigmoidFocalLoss)):
+    elif isinstance(loss, (lb.SigmoidBCELoss, lb.LogisticLoss, lb.SigmoidFocalLoss,
+                           lb.BrierLoss)):
         label = (rng.uniform(size=shape) < 0.5).astype(dtype)
     else:
         label = rng.normal(size=shape).astype(dtype)
@@ -258,3 +259,32 @@ def test_the_environment_sets_the_default_number_of_threads(value, expected):
         assert result.returncode != 0 and "LOSSBOOK_NUM_THREADS must be a positive int" in result.stderr
     else:
         assert result.returncode == 0 and result.stdout.strip() == str(expected)
+
+
+# ------------------------------------------------------------------ the Hessian's diagonal
+CURVED = LOSSES + SOFTMAX + [lb.BrierLoss(), lb.BrierLoss(link="softmax")]
+
+
+@pytest.mark.parametrize("loss", CURVED, ids=repr)
+def test_hess_diag_in_blocks_and_threads_is_bit_identical(loss, threads, monkeypatch,
+                                                          one_block):
+    """hess_diag runs through the same blocks and threads as grad; its gradient is grad's."""
+    monkeypatch.setattr(engine, "BLOCK", 1000)              # many blocks, a short last one
+    rng = np.random.default_rng(5)
+    if loss in SOFTMAX or getattr(loss, "link", None) == "softmax":
+        pred, label = _softmax_inputs(loss, rng, np.float32)
+    else:
+        pred, label = _inputs(loss, (1001, 17), np.float32, rng)
+    sample_weight, out_grad = rng.uniform(size=(1001, 1)), rng.normal(size=1001)
+    lb.set_num_threads(1)
+    out, grad, hess = one_block(loss.value_grad_hess_diag, pred, label, sample_weight,
+                                out_grad=out_grad)
+    assert hess.dtype == np.float32 and hess.shape == pred.shape
+    np.testing.assert_array_equal(grad, loss.grad(pred, label, sample_weight,
+                                                  out_grad=out_grad))
+    for n in (1, 3):
+        lb.set_num_threads(n)
+        out_n, grad_n, hess_n = loss.value_grad_hess_diag(pred, label, sample_weight,
+                                                          out_grad=out_grad)
+        for a, b in ((out, out_n), (grad, grad_n), (hess, hess_n)):
+            np.testing.assert_array_equal(a, b)

@@ -154,3 +154,63 @@ def test_a_bad_row_that_is_read_still_warns():
         lb.NLLLoss(ignore_index=-100)(log_probs, label)
     with pytest.warns(lb.NotLogProbabilitiesWarning):  # without ignore_index: every row is read
         lb.NLLLoss()(log_probs, np.where(label < 0, 0, label))
+
+
+# ------------------------------------------------------------------------------ Brier
+def test_brier_by_hand_for_each_link():
+    # identity: (0.9 - 1)^2 = 0.01, (0.2 - 0)^2 = 0.04, (0.5 - 0.3)^2 = 0.04: mean 0.03
+    out = lb.BrierLoss(link="identity")(np.array([[0.9, 0.2, 0.5]]), np.array([[1.0, 0.0, 0.3]]))
+    np.testing.assert_allclose(out, [0.03], rtol=1e-12)
+    # sigmoid: logit ln 3 gives p = 3/4; label 1: 1/16, gradient 2 (p - z) p (1 - p) = -3/32
+    value, grad = lb.BrierLoss().value_and_grad(np.array([[math.log(3)]]), np.array([[1.0]]))
+    np.testing.assert_allclose(value, [1 / 16], rtol=1e-12)
+    np.testing.assert_allclose(grad, [[-3 / 32]], rtol=1e-12)
+    # softmax, scores [0, ln 3]: p = (1/4, 3/4); class 0: (3/4)^2 + (3/4)^2 = 9/8;
+    # r = (-3/4, 3/4), r_bar = -3/16 + 9/16 = 3/8; gradient 2 p (r - r_bar) = (-9/16, 9/16)
+    value, grad = lb.BrierLoss(link="softmax").value_and_grad(np.array([[0.0, math.log(3)]]),
+                                                              np.array([0]))
+    np.testing.assert_allclose(value, [9 / 8], rtol=1e-12)
+    np.testing.assert_allclose(grad, [[-9 / 16, 9 / 16]], rtol=1e-12)
+    # two classes: the softmax form is twice the binary one on the logit difference
+    dense = lb.BrierLoss(link="softmax", sparse_label=False)(np.array([[1.3, 0.0]]),
+                                                             np.array([[0.2, 0.8]]))
+    np.testing.assert_allclose(dense, 2 * lb.BrierLoss()(np.array([[1.3]]), np.array([[0.2]])),
+                               rtol=1e-12)
+
+
+def test_brier_sequence_layout_and_sample_weight():
+    scores = np.random.default_rng(0).normal(size=(2, 3, 4))      # (batch, positions, C)
+    label = np.array([[0, 1, 3], [2, 2, 0]])
+    loss = lb.BrierLoss(link="softmax")
+    per_position = np.sum((np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
+                           - np.eye(4)[label]) ** 2, axis=-1)          # one-hot: test only
+    np.testing.assert_allclose(loss(scores, label), per_position.mean(axis=1), rtol=1e-12)
+    weights = np.array([[1.0, 2.0, 0.0], [1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(loss(scores, label, weights[..., None]),
+                               (per_position * weights).mean(axis=1), rtol=1e-12)
+
+
+def test_brier_float32_extremes():
+    out, (grad,) = finite32(lb.BrierLoss(), np.array([[-1e4, 0.0, 1e4]], F32),
+                            np.array([[1.0, 1.0, 1.0]], F32))
+    np.testing.assert_allclose(out, [(1 + 0.25 + 0) / 3], rtol=1e-6)
+    assert grad[0, 0] == 0                 # a confident mistake: no gradient through p (1 - p)
+    finite32(lb.BrierLoss(link="softmax"), np.array([[1e4, -1e4, 0.0]], F32), np.array([1]))
+
+
+def test_brier_bad_input_names_the_loss_and_argument():
+    with pytest.raises(ValueError) as excinfo:
+        lb.BrierLoss(link="softmx")
+    message_names(excinfo, "BrierLoss", "link", "'softmax'")
+    with pytest.raises(ValueError) as excinfo:
+        lb.BrierLoss(link="identity")(np.array([[1.2]]), np.array([[1.0]]))
+    message_names(excinfo, "BrierLoss", "pred", "[0, 1]", "link='identity'")
+    with pytest.raises(ValueError) as excinfo:
+        lb.BrierLoss()(np.array([[0.2]]), np.array([[2.0]]))
+    message_names(excinfo, "BrierLoss", "label", "[0, 1]")
+    with pytest.raises(ValueError) as excinfo:
+        lb.BrierLoss(link="softmax")(np.zeros((2, 3)), np.array([0, 3]))
+    message_names(excinfo, "BrierLoss", "label", "3", "[0, 3)")
+    with pytest.raises(ValueError) as excinfo:
+        lb.BrierLoss(link="softmax", axis=0)(np.zeros((2, 3)), np.array([0, 1, 1]))
+    message_names(excinfo, "BrierLoss", "axis=0", "batch_axis=0")

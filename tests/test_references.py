@@ -21,6 +21,7 @@ EMBEDDING = load("embedding_reference")
 CTC = load("ctc_reference")
 CONVENTIONS = load("conventions_reference")
 TODAY = load("today_reference")
+HESSIANS = load("hessian_reference")
 ref = {f"{case}/{field}" if field else case: value
        for case, fields in CONVENTIONS.cases.items() for field, value in fields.items()}
 
@@ -30,7 +31,7 @@ def _as_tuple(g):
 
 
 def test_every_file_was_made_by_torch_2_13():
-    for data in (KLDIV, EMBEDDING, CTC, CONVENTIONS):
+    for data in (KLDIV, EMBEDDING, CTC, CONVENTIONS, HESSIANS):
         assert data.torch_version.startswith("2.13"), data.torch_version
     assert "torch 2.13" in LOSSES.torch_version
     assert TODAY.torch_version.startswith("2.13")
@@ -114,6 +115,39 @@ def test_cross_entropys_mean_is_neither_the_mean_per_sample_nor_per_position():
     config = TODAY.meta["ce_tokens_weighted_mean"]["config"]
     per_sample = lb.SoftmaxCELoss(**{**config, "reduction": "none"})(data["pred"], data["label"])
     assert abs(float(data["out"]) - per_sample.mean()) > 0.05
+
+
+# ------------------------------------------------------- the Hessian's diagonal (autograd)
+@pytest.mark.parametrize("case", sorted(HESSIANS.meta), ids=str)
+def test_hess_diag_matches_pytorch_autograd(case):
+    """The diagonal of torch.autograd.functional.hessian of sum(out_grad * per-sample loss),
+    with per-element (or per-sample) weights; values and gradients along."""
+    meta, data = HESSIANS.meta[case], HESSIANS.cases[case]
+    loss = getattr(lb, meta["loss"])(**meta["config"])
+    call = {key: data[value] for key, value in meta["call"].items()}
+    args = [data[key] for key in meta["inputs"] if key not in meta["call"]]
+    out, grads, hess = loss.value_grad_hess_diag(*args, data["sample_weight"],
+                                                 out_grad=data["out_grad"], **call)
+    np.testing.assert_allclose(out, data["out"], rtol=1e-9, atol=1e-12)
+    for g, h, key in zip(_as_tuple(grads), _as_tuple(hess), meta["grad_inputs"]):
+        np.testing.assert_allclose(g, data[f"grad_{key}"], rtol=1e-9, atol=1e-12,
+                                   err_msg=f"{case}: gradient for {key}")
+        np.testing.assert_allclose(h, data[f"hess_{key}"], rtol=1e-9, atol=1e-12,
+                                   err_msg=f"{case}: hess_diag for {key}")
+
+
+def test_every_loss_with_hess_diag_has_an_autograd_reference():
+    from lossbook import registry
+    covered = {meta["loss"] for meta in HESSIANS.meta.values()}
+    assert {r.name for r in registry.records() if r.has_hess_diag} <= covered
+    kinks = [case for case in HESSIANS.meta if case.startswith("kink")]
+    assert len(kinks) == 4
+    for case in kinks:                       # autograd's curvature on a kink is 0, as ours
+        data = HESSIANS.cases[case]
+        assert np.all(data["hess_pred"][..., data["kink_at"]] == 0)
+    # and the cases are not flat everywhere: Huber's inside point and the active hinges
+    assert HESSIANS.cases["kink_huber"]["hess_pred"][0, 0] != 0
+    assert np.all(HESSIANS.cases["kink_squared_hinge"]["hess_pred"][0, 2:] != 0)
 
 
 # ------------------------------------------------------------------------------ KLDivLoss

@@ -1,7 +1,9 @@
 """Generic suites over the registry: a loss is covered the moment it is registered.
 
 Gradients against central differences (with and without sample_weight and out_grad, every
-registered configuration, every supported batch axis), the scaling by weight, dtypes and
+registered configuration, every supported batch axis), the Hessian's diagonal against
+central differences of the gradient (the same cases, for every loss that has
+``hess_diag``), the scaling by weight, dtypes and
 shapes, NaN, one test per kind of bad input, the public signature and hyperparameters, and
 the plot adapters' derivatives.
 """
@@ -13,7 +15,7 @@ import pytest
 
 import lossbook as lb
 from lossbook import registry
-from lossbook.gradcheck import check_grad, numerical_grad
+from lossbook.gradcheck import check_grad, numerical_diagonal, numerical_grad
 
 from samplers import SAMPLERS, sample
 
@@ -79,6 +81,64 @@ def test_gradient_matches_central_differences(record, config, batch_axis, weight
                rtol=1e-5, atol=1e-7)
 
 
+def _hess_cases():
+    for case in _gradient_cases():
+        if case.values[0].has_hess_diag:
+            yield case
+
+
+@pytest.mark.parametrize("record,config,batch_axis,weighting", list(_hess_cases()))
+def test_hess_diag_matches_central_differences_of_grad(record, config, batch_axis, weighting):
+    """d(grad_i)/d(pred_i) by central differences, for each differentiable input, with the
+    same sample_weight and out_grad as the gradient test."""
+    rng = np.random.default_rng(zlib.crc32(f"{record.name}-{batch_axis}-{weighting}-h".encode()))
+    loss = record.make(**config, **({"batch_axis": batch_axis} if batch_axis else {}))
+    args, kwargs = sample(record, rng, config, batch_axis, np.float64)
+    positions = _grad_positions(loss)
+    call = dict(kwargs)
+    out_grad = None
+    if weighting == "weighted":
+        call["sample_weight"] = rng.uniform(0.5, 2.0, size=loss.elementwise(*args, **kwargs).shape)
+        out_grad = rng.normal(size=loss(*args, **kwargs).shape[0])
+
+    value, grads, hess = loss.value_grad_hess_diag(*args, out_grad=out_grad, **call)
+    np.testing.assert_array_equal(value, loss(*args, **call))
+    alone = loss.grad(*args, out_grad=out_grad, **call)
+    for g, g_alone in zip(_as_tuple(grads), _as_tuple(alone)):
+        np.testing.assert_allclose(g, g_alone, rtol=1e-14, atol=1e-15)
+    hess = _as_tuple(hess)
+    assert len(hess) == len(positions)
+    for k, (h, pos) in enumerate(zip(hess, positions)):
+        assert h.shape == np.shape(args[pos]) and h.dtype == np.float64
+
+        def grad_k(v, k=k, pos=pos):
+            full = list(args)
+            full[pos] = v
+            return _as_tuple(loss.grad(*full, out_grad=out_grad, **call))[k]
+        numeric = numerical_diagonal(grad_k, args[pos], eps=1e-5)
+        np.testing.assert_allclose(h, numeric, rtol=1e-5, atol=1e-7,
+                                   err_msg=f"{record.name} {config}: "
+                                           f"hess_diag of {loss.grad_inputs[k]}")
+    again = loss.hess_diag(*args, out_grad=out_grad, **call)
+    for h, h_again in zip(hess, _as_tuple(again)):
+        np.testing.assert_array_equal(h, h_again)
+
+
+def test_the_registry_records_which_losses_have_hess_diag():
+    """Every elementwise loss and the softmax cross-entropy have it; those without it say so."""
+    have = {r.name for r in registry.records() if r.has_hess_diag}
+    elementwise = {r.name for r in registry.records() if issubclass(r.cls, lb.ElementwiseLoss)}
+    assert elementwise <= have
+    assert {"SigmoidBinaryCrossEntropyLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+            "SoftmaxCrossEntropyLoss", "NLLLoss", "MulticlassHingeLoss", "BrierLoss"} <= have
+    for record in registry.records():
+        assert record.has_hess_diag == record.cls.has_hess_diag
+        if not record.has_hess_diag:
+            args, kwargs = sample(record, np.random.default_rng(1), {}, 0, np.float64)
+            with pytest.raises(NotImplementedError, match=f"{record.name} has no hess_diag"):
+                record.make().hess_diag(*args, **kwargs)
+
+
 @pytest.mark.parametrize("record", RECORDS)
 def test_weight_scales_value_and_gradient(record):
     """weight multiplies the value and the gradient; grad() equals value_and_grad()[1]."""
@@ -104,6 +164,10 @@ def test_float32_in_float32_out_and_shapes(record, config):
         assert g.dtype == np.float32 and g.shape == np.shape(args[pos])
         assert np.all(np.isfinite(g))
     assert np.all(np.isfinite(out))
+    if record.has_hess_diag:
+        for pos, h in zip(_grad_positions(loss), _as_tuple(loss.hess_diag(*args, **kwargs))):
+            assert h.dtype == np.float32 and h.shape == np.shape(args[pos])
+            assert np.all(np.isfinite(h))
     # float64 gives the same numbers to float32 precision
     args64, kwargs64 = sample(record, np.random.default_rng(3), config, 0, np.float64)
     np.testing.assert_allclose(out, loss(*args64, **kwargs64), rtol=2e-4, atol=2e-5)
@@ -228,6 +292,8 @@ def test_the_signature_is_gluons_and_visible(record):
     assert str(inspect.signature(loss)) == expected
     assert str(inspect.signature(loss.value_and_grad)) == expected[:-1] + ", *, out_grad=None)"
     assert str(inspect.signature(loss.grad)) == expected[:-1] + ", *, out_grad=None)"
+    for name in ("hess_diag", "value_grad_hess_diag"):
+        assert str(inspect.signature(getattr(loss, name))) == expected[:-1] + ", *, out_grad=None)"
     assert "sample_weight" not in str(inspect.signature(loss.elementwise))
 
 

@@ -24,8 +24,11 @@ def _call_line(name, cls):
         signature = inspect.signature(cls())
     except Exception:           # a loss without defaults for every constructor argument
         return []
-    return ["", f"   **Call:** ``{name}(...)({', '.join(str(p) for p in signature.parameters.values())})``"
-                " gives one loss per sample; ``grad``, ``value_and_grad`` and ``elementwise``"
+    methods = "``grad``, ``value_and_grad`` and ``elementwise``"
+    if getattr(cls, "has_hess_diag", False):
+        methods = "``grad``, ``value_and_grad``, ``hess_diag``, ``value_grad_hess_diag`` and ``elementwise``"
+    arguments = ", ".join(str(p) for p in signature.parameters.values())
+    return ["", f"   **Call:** ``{name}(...)({arguments})`` gives one loss per sample; {methods}"
                 " take the same arguments (see :class:`~lossbook.Loss`)."]
 
 
