@@ -17,7 +17,7 @@ import pytest
 import lossbook as lb
 from lossbook import registry
 from lossbook.base import Loss
-from lossbook.gradcheck import check_grad
+from lossbook.gradcheck import check_grad, numerical_diagonal
 
 from samplers import sample
 
@@ -89,6 +89,28 @@ def test_the_gradient_is_that_of_the_reduced_number(record, config, reduction):
     # without out_grad the head is 1
     for g, h in zip(_as_tuple(loss.grad(*args, **call)), _as_tuple(grads)):
         np.testing.assert_allclose(head * g, h, rtol=1e-10, atol=1e-14)   # (cancellation in G)
+
+
+@pytest.mark.parametrize("record,config", [c for c in CASES if c.values[0].has_hess_diag])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_hess_diag_is_that_of_the_reduced_number(record, config, reduction):
+    """The reduction is linear, so it scales the second derivatives as it scales the first:
+    checked by central differences of the reduced number's gradient."""
+    rng = np.random.default_rng(zlib.crc32(f"{record.name}-{reduction}-h".encode()))
+    args, kwargs = sample(record, rng, config, 0, np.float64)
+    loss = record.make(**config, reduction=reduction)
+    batch = record.make(**config)(*args, **kwargs).shape[0]
+    call = {**kwargs, "sample_weight": rng.uniform(0.5, 2.0, size=batch)}
+    head = rng.normal()
+    hess = _as_tuple(loss.hess_diag(*args, out_grad=head, **call))
+    for k, pos in enumerate(_positions(loss)):
+        def grad_k(v, k=k, pos=pos):
+            full = list(args)
+            full[pos] = v
+            return _as_tuple(loss.grad(*full, out_grad=head, **call))[k]
+        numeric = numerical_diagonal(grad_k, args[pos], eps=1e-5)
+        np.testing.assert_allclose(hess[k], numeric, rtol=1e-5, atol=1e-7,
+                                   err_msg=f"{record.name} {config}: hess_diag, {reduction}")
 
 
 @pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in registry.records()])
