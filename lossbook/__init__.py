@@ -5,9 +5,10 @@ elementwise losses and the softmax cross-entropy ``hess_diag``, the Hessian's di
 see :class:`lossbook.Loss`. The package is laid out by kind of code:
 
 * the losses, one module per family, and their maths: :mod:`lossbook.regression`,
-  :mod:`lossbook.classification` (binary), :mod:`lossbook.multiclass`,
-  :mod:`lossbook.information`, :mod:`lossbook.sequence`, :mod:`lossbook.embedding`,
-  with the stable primitives in ``lossbook._math``;
+  :mod:`lossbook.classification` (binary), :mod:`lossbook.segmentation` (Dice, Tversky),
+  :mod:`lossbook.multiclass`, :mod:`lossbook.information`, :mod:`lossbook.sequence`,
+  :mod:`lossbook.embedding`, :mod:`lossbook.contrastive` (InfoNCE, NT-Xent), with the
+  stable primitives in ``lossbook._math``;
 * the base class (:mod:`lossbook.base`): the call, weighting, reduction and ``out_grad``;
 * the engine (:mod:`lossbook.engine`): the same steps in blocks and threads;
 * the checks (:mod:`lossbook.checks`): every argument's validation;
@@ -41,6 +42,8 @@ from .classification import LogisticLoss
 from .classification import HingeLoss
 from .classification import SquaredHingeLoss
 from .classification import SigmoidFocalLoss
+from .segmentation import DiceLoss
+from .segmentation import TverskyLoss
 from .multiclass import SoftmaxCrossEntropyLoss
 from .multiclass import SoftmaxCELoss
 from .multiclass import NLLLoss
@@ -48,6 +51,8 @@ from .multiclass import NotLogProbabilitiesWarning
 from .multiclass import MulticlassHingeLoss
 from .multiclass import BrierLoss
 from .information import KLDivLoss
+from .information import DistillationLoss
+from .information import GaussianKLLoss
 from .information import entropy
 from .information import cross_entropy
 from .information import kl_divergence
@@ -55,9 +60,12 @@ from .information import js_divergence
 from .information import mutual_information
 from .sequence import CTCLoss
 from .embedding import TripletLoss
+from .embedding import TripletMarginLoss
 from .embedding import CosineEmbeddingLoss
 from .embedding import MarginRankingLoss
 from .embedding import ContrastiveLoss
+from .contrastive import InfoNCELoss
+from .contrastive import NTXentLoss
 from . import calibration
 from . import checks
 from . import gradcheck
@@ -83,6 +91,8 @@ __all__ = [
     "HingeLoss",
     "SquaredHingeLoss",
     "SigmoidFocalLoss",
+    "DiceLoss",
+    "TverskyLoss",
     "SoftmaxCrossEntropyLoss",
     "SoftmaxCELoss",
     "NLLLoss",
@@ -90,6 +100,8 @@ __all__ = [
     "MulticlassHingeLoss",
     "BrierLoss",
     "KLDivLoss",
+    "DistillationLoss",
+    "GaussianKLLoss",
     "entropy",
     "cross_entropy",
     "kl_divergence",
@@ -97,9 +109,12 @@ __all__ = [
     "mutual_information",
     "CTCLoss",
     "TripletLoss",
+    "TripletMarginLoss",
     "CosineEmbeddingLoss",
     "MarginRankingLoss",
     "ContrastiveLoss",
+    "InfoNCELoss",
+    "NTXentLoss",
     "calibration",
     "checks",
     "gradcheck",

@@ -16,7 +16,13 @@ beyond the loss's shape) and ``weight``, and takes the mean (or, for
 :class:`~lossbook.KLDivLoss`, the sum) over every axis except the batch axis. The gradient
 runs the same steps backwards from the head gradient ``out_grad``. The arithmetic is in
 :mod:`lossbook.engine`, which also cuts large batches into blocks and threads.
+
+Every loss also takes the keyword ``reduction`` (PyTorch's), added to its constructor here:
+``'none'`` (the default) returns the per-sample values above; ``'sum'`` and ``'mean'``
+return one number, from the sum over every element of the weighted per-element loss
+(see :meth:`Loss.mean_denominator`), and ``grad`` then differentiates that number.
 """
+import functools
 import inspect
 import math
 
@@ -93,6 +99,18 @@ class Loss:
     batch_axis : int, default 0
         The axis of the inputs that indexes the samples of the mini-batch; every other
         axis belongs to the sample. (The same for every loss.)
+    reduction : ``'none'``, ``'mean'`` or ``'sum'``, keyword only, default ``'none'``
+        PyTorch's batch reduction, on every loss. ``'none'``: one value per sample, as
+        Gluon. ``'sum'``: the sum over every element of the weighted per-element loss
+        (PyTorch's ``'sum'``; for a loss that averages a sample's elements this is not the
+        sum of the per-sample values). ``'mean'``: that sum divided by
+        :meth:`mean_denominator`, which makes it PyTorch's ``'mean'`` for the same loss and
+        options (the element mean; the class-weighted token mean of cross-entropy with
+        ``class_weight`` and ``ignore_index``; CTC's mean over samples of the loss per
+        label symbol). ``sample_weight`` multiplies the elements but never enters the
+        denominator (Keras's convention; PyTorch has no ``sample_weight``). The result is
+        one number of the main input's dtype, ``grad`` differentiates it, and ``out_grad``
+        is then one number (default 1).
 
     Notes
     -----
@@ -133,6 +151,8 @@ class Loss:
 
     weight = Hyperparameter(real(none=True), "Global scalar weight (None means 1).")
     batch_axis = Hyperparameter(integer(), "The axis that indexes samples.")
+    reduction = Hyperparameter(one_of("none", "mean", "sum"),
+                               "Over the batch: 'none' (per sample), 'mean' or 'sum'.")
 
     def __init__(self, weight=None, batch_axis=0):
         self.weight = weight
@@ -149,7 +169,9 @@ class Loss:
         return {name: getattr(self, name) for name in type(self)._constructor}
 
     def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
+        # (reduction is shown only when set, so a default loss reads as in Gluon)
+        params = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items()
+                           if not (k == "reduction" and v == "none"))
         return f"{type(self).__name__}({params})"
 
     @property
@@ -160,15 +182,16 @@ class Loss:
     # ------------------------------------------------------------ the public calls
     # (each subclass gets copies of these with its own signature: see _build_signature)
     def __call__(self, *args, **kwargs):
-        """Per-sample loss values, shape ``(batch,)``, the dtype of the main input."""
+        """Per-sample loss values, shape ``(batch,)``, the dtype of the main input (one
+        number with ``reduction='mean'`` or ``'sum'``)."""
         return self._evaluate(args, kwargs, need_grad=False)[0]
 
     def grad(self, *args, out_grad=None, **kwargs):
         r"""Gradient of ``sum(out_grad * loss(...))`` with respect to the differentiable inputs.
 
         One array of the input's shape and dtype, or a tuple in argument order for a
-        loss with several differentiable inputs. ``out_grad`` (one number per sample)
-        defaults to ones.
+        loss with several differentiable inputs. ``out_grad`` (one number per sample, or
+        one number when ``reduction`` is ``'mean'`` or ``'sum'``) defaults to ones.
         """
         return self._evaluate(args, kwargs, need_grad=True, out_grad=out_grad)[1]
 
@@ -216,6 +239,18 @@ class Loss:
         """
         return next(iter(inputs.values())).shape
 
+    def mean_denominator(self, inputs, shape):
+        """What ``reduction='mean'`` divides the sum over every element by.
+
+        ``inputs`` are the checked inputs, ``shape`` the per-element loss's. By default the
+        number of elements, ``prod(shape)``: the mean over every element, which for a loss
+        that averages over a sample's elements is also the mean of the per-sample values.
+        A loss whose PyTorch mean is another one overrides this; it may return one number
+        per sample, shape ``(batch,)``, each sample's sum then divided by its own
+        (:class:`~lossbook.CTCLoss`).
+        """
+        return math.prod(shape)
+
     # ------------------------------------------------------------- the pipeline
     def _bind(self, args, kwargs):
         cls = type(self)
@@ -259,7 +294,14 @@ class Loss:
         if self.sample_reduction == "mean" and count:
             scale /= count
         weights = checks.sample_weight(who, sample_weight, shape, axis, dtype)
-        head = checks.out_grad(who, out_grad, batch, dtype) if need_grad else None
+        if self.reduction == "none":
+            head = checks.out_grad(who, out_grad, batch, dtype) if need_grad else None
+        else:       # the reduced value is sum_i share_i * out_i
+            share = self._batch_share(inputs, shape, axis, count, dtype)
+            if need_grad:       # (nothing counted: NaN value, zero gradient, as in PyTorch)
+                head = np.where(np.isnan(share), 0, share) * checks.scalar_out_grad(who, out_grad)
+            else:
+                head = None
         batched, constants = {}, {}
         for spec in cls._specs:
             value = inputs[spec.name]
@@ -272,11 +314,29 @@ class Loss:
             self._formula if order == 1 else self._formula_order_2, batched, constants, shape,
             axis, weights, head, scale, grad_shapes, dtype, need_grad, blocked=self.blocked,
             vjp=cls._vjp, in_place=self.in_place and order == 1)
+        if self.reduction != "none":
+            out = np.dot(out, share)[()]
         if not need_grad:
             return out, None
         parts = [grads[k:k + len(cls.grad_inputs)] for k in range(0, len(grads),
                                                                   len(cls.grad_inputs))]
         return (out,) + tuple(part[0] if len(part) == 1 else tuple(part) for part in parts)
+
+    def _batch_share(self, inputs, shape, axis, count, dtype):
+        """How much each per-sample value counts in the reduced value, shape (batch,).
+
+        A per-sample value is its sample's sum over elements divided by ``count`` (a mean
+        over the sample) or not divided (a sum); 'sum' adds the samples' sums, 'mean'
+        divides them by :meth:`mean_denominator`. A denominator of 0 (every position
+        ignored) gives NaN, as PyTorch's 0 / 0 does.
+        """
+        total = float(count) if self.sample_reduction == "mean" else 1.0
+        share = np.full(shape[axis], total)
+        if self.reduction == "mean":
+            denominator = np.asarray(self.mean_denominator(inputs, shape), dtype=np.float64)
+            share = np.where(denominator == 0, np.nan, share / np.where(denominator == 0, 1,
+                                                                         denominator))
+        return share.astype(dtype)
 
     def _formula(self, **inputs):
         if type(self)._vjp:
@@ -292,6 +352,8 @@ class Loss:
 
 def _build_signature(cls):
     """Give ``cls`` the call, grad, value_and_grad and elementwise of its ``inputs``."""
+    if "__init__" in vars(cls):
+        cls.__init__ = _with_reduction(cls.__init__)
     specs = tuple(cls.inputs)
     params = [_P(s.name, _P.POSITIONAL_OR_KEYWORD,
                  default=_P.empty if s.required else s.default) for s in specs]
@@ -314,6 +376,30 @@ def _build_signature(cls):
         if name not in vars(cls):                  # (a class's own definition wins)
             signature = inspect.Signature([me] + (no_weight if extra is None else params + extra))
             setattr(cls, name, _with_signature(_PUBLIC[name], signature))
+
+
+def _with_reduction(init):
+    """A loss's ``__init__`` that also takes the keyword ``reduction`` (written once, here).
+
+    The reduction is set before the loss's own ``__init__`` runs; a subclass's
+    ``__init__`` that calls its parent's leaves the value its own caller gave.
+    """
+    if getattr(init, "_takes_reduction", False):
+        return init
+
+    @functools.wraps(init)
+    def __init__(self, *args, reduction="none", **kwargs):
+        if "reduction" not in self.__dict__:
+            self.reduction = reduction
+        init(self, *args, **kwargs)
+
+    signature = inspect.signature(init)
+    keyword = _P("reduction", _P.KEYWORD_ONLY, default="none")
+    params = list(signature.parameters.values())
+    at = len(params) - (params[-1].kind == _P.VAR_KEYWORD if params else 0)
+    __init__.__signature__ = signature.replace(parameters=params[:at] + [keyword] + params[at:])
+    __init__._takes_reduction = True
+    return __init__
 
 
 def _with_signature(function, signature):

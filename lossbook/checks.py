@@ -8,7 +8,8 @@ r"""Every check of a loss's arguments, in one place.
   booleans, :func:`choice` the string options.
 * **Arrays**: :func:`float_array`, :func:`integer_array`, :func:`batched` (the main input
   of a loss), :func:`like` (an input of the main input's size), :func:`per_sample`,
-  :func:`class_index`, :func:`broadcastable`, :func:`sample_weight` and :func:`out_grad`.
+  :func:`class_index`, :func:`broadcastable`, :func:`sample_weight`, :func:`out_grad` and
+  :func:`scalar_out_grad`.
 * **Inputs of a loss**, declared in its call signature: :class:`Pred`, :class:`Like`,
   :class:`SampleLabel`, :class:`ClassLabel`, :class:`Broadcast`, :class:`Option` and
   :data:`SAMPLE_WEIGHT`.
@@ -33,8 +34,8 @@ __all__ = [
     "BINARY",
     "shape_str", "scalar", "flag", "choice", "numeric_array", "float_array", "integer_array",
     "axis_index", "batched", "like", "per_sample", "class_index", "broadcastable",
-    "sample_weight", "out_grad", "Input", "Pred", "Like", "SampleLabel", "ClassLabel",
-    "Broadcast", "Option", "SAMPLE_WEIGHT",
+    "sample_weight", "out_grad", "scalar_out_grad", "Input", "Pred", "Like", "SampleLabel",
+    "ClassLabel", "Broadcast", "Option", "SAMPLE_WEIGHT",
 ]
 
 
@@ -363,6 +364,18 @@ def out_grad(who, value, batch, dtype):
         raise ValueError(f"{who}: out_grad of shape {shape_str(head)} must have the output's "
                          f"shape ({batch},), one value per sample")
     return head.astype(dtype, copy=False)
+
+
+def scalar_out_grad(who, value):
+    """The head gradient of a reduced loss (``reduction='mean'`` or ``'sum'``): one number,
+    default 1."""
+    if value is None:
+        return 1.0
+    head = numeric_array(who, "out_grad", value)
+    if head.size != 1 or head.ndim > 1:
+        raise ValueError(f"{who}: out_grad of shape {shape_str(head)} must be one number, since "
+                         f"the loss is reduced to one number (reduction='mean' or 'sum')")
+    return float(head.reshape(()))
 
 
 # -------------------------------------------------------- the inputs of a loss's call

@@ -50,6 +50,11 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     from_sigmoid : bool, default False
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
+    label_smoothing : float in [0, 1], default 0
+        :math:`\varepsilon`: every label is pulled toward 1/2 first,
+        :math:`z \leftarrow (1 - \varepsilon) z + \varepsilon / 2`, so a hard label asks for
+        :math:`1 - \varepsilon / 2` rather than certainty (Keras's ``label_smoothing``;
+        not in Gluon).
 
     Inputs
     ------
@@ -64,7 +69,11 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     give finite values in float32; at infinite logits the loss is its limit (0 on the
     right side). At :math:`x = 0` the gradient is :math:`\sigma(0) - z = 0.5 - z`, the true
     derivative; MXNet's autograd of its ``relu(x) - xz + softplus(-|x|)`` form takes the
-    kinks' zero subgradients there and is off by 0.5.
+    kinks' zero subgradients there and is off by 0.5. Label smoothing is Keras 3.15.1's
+    ``binary_crossentropy``: ``y_true * (1 - label_smoothing) + 0.5 * label_smoothing``
+    (``keras/src/losses/losses.py``); it applies before ``pos_weight``. With smoothing, the
+    loss at a hard label is never 0: its minimum over the logit is the entropy of the
+    smoothed label, at :math:`x = \log((2 - \varepsilon) / \varepsilon)`.
 
     >>> loss = SigmoidBinaryCrossEntropyLoss()
     >>> np.round(loss(np.array([[0.0, 2.0]]), np.array([[1.0, 0.0]])), 6)
@@ -76,10 +85,12 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     blocked = True
     in_place = True                     # (make bench: the derivative written into the gradient)
     from_sigmoid = Hyperparameter(boolean, "pred holds probabilities (True) or logits (False).")
+    label_smoothing = Hyperparameter(real(checks.UNIT), "Labels pulled toward 1/2 (Keras).")
 
-    def __init__(self, from_sigmoid=False, weight=None, batch_axis=0):
+    def __init__(self, from_sigmoid=False, weight=None, batch_axis=0, label_smoothing=0.0):
         super().__init__(weight, batch_axis)
         self.from_sigmoid = from_sigmoid
+        self.label_smoothing = label_smoothing
 
     @property
     def pred_domain(self):
@@ -87,6 +98,8 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
             if self.from_sigmoid else None
 
     def value_and_derivative(self, pred, label, pos_weight=None, out=None, order=1):
+        if self.label_smoothing:
+            label = label * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
         if self.from_sigmoid:
             eps = 1e-12
             pos, neg = pred + eps, 1 - pred + eps
@@ -123,7 +136,8 @@ SigmoidBCELoss = SigmoidBinaryCrossEntropyLoss
 register(Record(
     SigmoidBinaryCrossEntropyLoss, "classification",
     params=(Param("from_sigmoid", False, choices=(False, True)),),
-    configs=({"from_sigmoid": True},),
+    configs=({"from_sigmoid": True}, {"label_smoothing": 0.1},
+             {"from_sigmoid": True, "label_smoothing": 0.2}),
     plot_domain=(-6.0, 6.0), plot_labels=(1.0, 0.0), plot_inputs=elementwise_plot_inputs,
     x_label="logit", summary="binary cross-entropy on logits"))
 

@@ -1,7 +1,7 @@
 r"""Embedding losses: compare vectors with each other rather than a prediction with a label.
 
-Each sample is a vector: every axis except the batch axis. TripletLoss, CosineEmbeddingLoss
-and ContrastiveLoss return one value per sample directly (there is nothing left to average);
+Each sample is a vector: every axis except the batch axis. TripletLoss, TripletMarginLoss,
+CosineEmbeddingLoss and ContrastiveLoss return one value per sample directly (there is nothing left to average);
 MarginRankingLoss compares scores element by element and takes the mean over the non-batch
 axes like the regression losses. Every input that is a float vector receives a gradient,
 returned as a tuple in argument order.
@@ -9,11 +9,12 @@ returned as a tuple in argument order.
 import numpy as np
 
 from . import checks
-from .base import Hyperparameter, Loss, real
+from .base import Hyperparameter, Loss, boolean, real
 from .checks import SAMPLE_WEIGHT, Like, Pred, SampleLabel
 from .registry import Param, Record, register
 
-__all__ = ["TripletLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "ContrastiveLoss"]
+__all__ = ["TripletLoss", "TripletMarginLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
+           "ContrastiveLoss"]
 
 # Gluon's floor on |x| |y| in the cosine similarity.
 _COSINE_EPS = 1e-12
@@ -138,6 +139,148 @@ register(Record(
     plot_domain=(-2.0, 3.0), plot_labels=(1.0,), plot_inputs=_triplet_plot_inputs,
     x_label="anchor position (1-D; positive at 0, negative at the label value)",
     summary="anchor nearer the positive than the negative, by a margin"))
+
+
+def _p_distance(diff, axes, p):
+    r""":math:`\lVert x \rVert_p` over ``axes`` and its gradient :math:`\partial/\partial x`.
+
+    Measured as :math:`m \lVert x / m \rVert_p` with :math:`m = \max |x|`, so that no
+    power overflows; the gradient is :math:`\operatorname{sign}(x) (|x| / d)^{p - 1}`, and 0
+    where :math:`d = 0` (PyTorch's ``norm`` backward does the same).
+    """
+    size = np.abs(diff)
+    top = np.max(size, axis=axes, keepdims=True)
+    safe_top = np.where(top == 0, 1, top)                  # (NaN stays NaN)
+    if p == 2:
+        dist = safe_top * np.sqrt(np.sum(np.square(size / safe_top), axis=axes, keepdims=True))
+    elif p == 1:
+        dist = np.sum(size, axis=axes, keepdims=True)
+    else:
+        dist = safe_top * np.sum((size / safe_top) ** p, axis=axes, keepdims=True) ** (1 / p)
+    dist = np.where(top == 0, 0, dist).astype(diff.dtype, copy=False)
+    safe = np.where(dist > 0, dist, 1)
+    if p == 2:
+        grad = diff / safe
+    elif p == 1:
+        grad = np.sign(diff)
+    else:
+        grad = np.sign(diff) * (size / safe) ** (p - 1)
+    return dist, np.where(dist > 0, grad, 0).astype(diff.dtype, copy=False)
+
+
+class TripletMarginLoss(Loss):
+    r"""PyTorch's triplet loss: plain p-norm distances, ``eps`` inside the norm, and the swap.
+
+    With :math:`d(x, y) = \lVert x - y + \epsilon \rVert_p` over a sample's vector (the
+    :math:`\epsilon` added to every entry of the difference, as ``torch.pairwise_distance``
+    does), :math:`a` ``pred`` (the anchor), :math:`p` ``positive``, :math:`n` ``negative``:
+
+    .. math::
+
+        \ell = \max\bigl(d(a, p) - d_- + m,\ 0\bigr), \qquad
+        d_- = d(a, n), \ \text{or } \min\bigl(d(a, n), d(p, n)\bigr) \text{ with swap},
+
+    .. math::
+
+        \frac{\partial d(x, y)}{\partial x} = \operatorname{sign}(r)
+            \Bigl(\frac{|r|}{d(x, y)}\Bigr)^{p-1}, \quad r = x - y + \epsilon,
+        \qquad \frac{\partial d(x, y)}{\partial y} = -\frac{\partial d(x, y)}{\partial x},
+
+    and the hinge passes :math:`\partial d(a, p) - \partial d_-` where it is positive.
+    The swap (Balntas et al. 2016) measures the negative from whichever of the anchor and
+    the positive is nearer to it; at a tie the gradient is split half and half between the
+    two distances, as ``torch.minimum`` does.
+
+    Parameters
+    ----------
+    margin : float > 0, default 1
+        PyTorch refuses a margin of 0 or below; so does lossbook.
+    p : float >= 1, default 2
+        The norm's degree (1: Manhattan, 2: Euclidean).
+    eps : float >= 0, default 1e-6
+        Added to the difference, so that equal vectors have a distance of about
+        :math:`\epsilon\, D^{1/p}` rather than exactly 0.
+    swap : bool, default False
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`); every axis but the batch axis belongs
+        to the embedding vector.
+
+    Inputs
+    ------
+    As :class:`TripletLoss`: ``pred``, ``positive``, ``negative`` with the same number of
+    elements; ``sample_weight`` of shape ``(batch,)`` or ``(batch, 1)``.
+
+    Returns
+    -------
+    shape ``(batch,)``; ``grad`` returns ``(d_pred, d_positive, d_negative)``.
+
+    Notes
+    -----
+    Against :class:`TripletLoss` (Gluon's): the distances are not squared, so the margin
+    is in units of distance and the gradient of each distance is a unit vector (for
+    :math:`p = 2`) whatever the distance. For inputs of two axes this is
+    ``torch.nn.TripletMarginLoss(margin, p, eps, swap, reduction='none')``; for more axes
+    PyTorch measures along the last axis only, lossbook along every non-batch axis. At the
+    hinge's kink the subgradient is 0 (``relu'(0) = 0``); PyTorch's ``clamp_min`` passes
+    the gradient there. :math:`p < 1` is refused (not a norm).
+
+    References
+    ----------
+    V. Balntas, E. Riba, D. Ponsa, K. Mikolajczyk, "Learning local feature descriptors with
+    triplets and shallow convolutional neural networks", BMVC 2016.
+    ``torch.nn.functional.triplet_margin_loss`` (PyTorch 2.13).
+
+    >>> loss = TripletMarginLoss(margin=1.0, eps=0.0)
+    >>> loss(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), np.array([[0.0, 2.0]]))
+    array([4.])
+    """
+
+    inputs = (Pred("pred"), Like("positive", grad=True), Like("negative", grad=True),
+              SAMPLE_WEIGHT)
+    blocked = True
+    margin = Hyperparameter(real(checks.POSITIVE), "Required gap between the two distances.")
+    p = Hyperparameter(real(checks.Interval(1)), "The norm's degree.")
+    eps = Hyperparameter(real(checks.NONNEGATIVE), "Added to each entry of the difference.")
+    swap = Hyperparameter(boolean, "Measure the negative from the nearer of anchor and positive.")
+
+    def __init__(self, margin=1.0, p=2, eps=1e-6, swap=False, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    value_shape = _per_sample_shape
+
+    def value_and_derivative(self, pred, positive, negative):
+        axes = _vector_axes(self, pred)
+        d_pos, g_pos = _p_distance(pred - positive + self.eps, axes, self.p)     # d / d anchor
+        d_neg, g_neg = _p_distance(pred - negative + self.eps, axes, self.p)
+        if self.swap:
+            d_swap, g_swap = _p_distance(positive - negative + self.eps, axes, self.p)
+            # the share of d(a, n) in min(d(a, n), d(p, n)): 1, 0, or 1/2 at a tie
+            share = np.where(d_neg < d_swap, 1.0, np.where(d_neg > d_swap, 0.0, 0.5))
+            share = share.astype(pred.dtype, copy=False)
+            d_neg = np.minimum(d_neg, d_swap)
+        slack = d_pos - d_neg + self.margin
+        active = (slack > 0).astype(pred.dtype)            # relu'(0) = 0
+        loss = np.maximum(slack, 0).reshape(-1)
+        if not self.swap:
+            return loss, (active * (g_pos - g_neg), -active * g_pos, active * g_neg)
+        away_a, away_p = share * g_neg, (1 - share) * g_swap
+        return loss, (active * (g_pos - away_a), -active * (g_pos + away_p),
+                      active * (away_a + away_p))
+
+
+register(Record(
+    TripletMarginLoss, "embedding",
+    params=(Param("margin", 1.0, 0.1, 3.0, doc="gap between the two distances"),
+            Param("p", 2.0, 1.0, 3.0, doc="the norm's degree"),
+            Param("swap", False, choices=(False, True), doc="the distance swap")),
+    configs=({"p": 1.0}, {"p": 3.0, "margin": 0.5}, {"swap": True}, {"eps": 0.0}),
+    plot_domain=(-2.0, 3.0), plot_labels=(1.0,), plot_inputs=_triplet_plot_inputs,
+    x_label="anchor position (1-D; positive at 0, negative at the label value)",
+    summary="PyTorch's triplet loss: p-norm distances, not squared"))
 
 
 class CosineEmbeddingLoss(Loss):

@@ -1,4 +1,4 @@
-r"""Information measures on discrete distributions, and the KL divergence as a loss.
+r"""Information measures on discrete distributions, and KL divergences as losses.
 
 The functions measure probability vectors that you already have: :func:`entropy`,
 :func:`cross_entropy`, :func:`kl_divergence`, :func:`js_divergence` and
@@ -22,7 +22,10 @@ vector of counts or weights is an error, not silently normalised (unlike
 
 :class:`KLDivLoss` is the training loss of ``mxnet.gluon.loss``: it compares a target
 distribution (the label) with a model's log-probabilities, per sample, with the
-gradient the model needs.
+gradient the model needs. :class:`DistillationLoss` is the KL divergence between a
+teacher's and a student's softened softmaxes (knowledge distillation), and
+:class:`GaussianKLLoss` the KL divergence of a diagonal Gaussian from the standard normal
+(the VAE's regulariser), each with its gradient.
 
 References: T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed.,
 Wiley, 2006. J. Lin, "Divergence measures based on the Shannon entropy",
@@ -35,13 +38,13 @@ import numpy as np
 
 from . import checks
 from ._math import log_softmax, softmax
-from .base import Hyperparameter, Loss, boolean, integer
+from .base import Hyperparameter, Loss, boolean, integer, real
 from .checks import SAMPLE_WEIGHT, Interval, Like, Pred, shape_str
 from .registry import Param, Record, register
 
 __all__ = [
     "entropy", "cross_entropy", "kl_divergence", "js_divergence", "mutual_information",
-    "kl_terms", "KLDivLoss",
+    "kl_terms", "KLDivLoss", "DistillationLoss", "GaussianKLLoss",
 ]
 
 _LOG2 = math.log(2.0)
@@ -402,7 +405,9 @@ class KLDivLoss(Loss):
             = -g_i y_i + \operatorname{softmax}(\mathrm{pred})_i \sum_j g_j y_j
 
     For a label row that sums to 1 and :math:`g = 1` this is the familiar :math:`Q_i - P_i`;
-    lossbook does not assume that it does.
+    lossbook does not assume that it does. With ``log_target=True`` the label holds
+    :math:`\log P` (a teacher's log-softmax, say), :math:`y_i` above is :math:`e^{\mathrm{label}_i}`
+    and :math:`\ell_i = y_i (\mathrm{label}_i - \log Q_i)`, as PyTorch's ``log_target``.
 
     Parameters
     ----------
@@ -413,13 +418,16 @@ class KLDivLoss(Loss):
         The axis of the classes for the log-softmax; used only when ``from_logits=False``.
     weight, batch_axis
         As for every loss (:class:`~lossbook.Loss`).
+    log_target : bool, default False
+        Whether ``label`` holds log-probabilities (PyTorch's ``log_target``; not in Gluon).
+        A label of :math:`-\infty` (probability 0) then adds 0, where PyTorch gives NaN.
 
     Inputs
     ------
     pred : any shape with a batch axis (with ``from_logits=False``, ``axis`` must be
         another axis).
-    label : the target probabilities, :math:`\ge 0`, with ``pred``'s number of elements
-        (reshaped to its shape).
+    label : the target probabilities, :math:`\ge 0` (log-probabilities, :math:`\le 0`, with
+        ``log_target``), with ``pred``'s number of elements (reshaped to its shape).
     sample_weight : broadcastable to ``pred``'s shape, e.g. ``(batch, 1)``, or ``(batch,)``.
 
     Returns
@@ -467,16 +475,23 @@ class KLDivLoss(Loss):
     array([[-0.25,  0.25]])
     """
 
-    inputs = (Pred("pred"), Like("label", Interval(0, what="the target probabilities")),
-              SAMPLE_WEIGHT)
+    inputs = (Pred("pred"), Like("label", domain="label_domain"), SAMPLE_WEIGHT)
     sample_reduction = "sum"
     from_logits = Hyperparameter(boolean, "pred holds log-probabilities (True) or logits.")
     axis = Hyperparameter(integer(), "The class axis of the log-softmax (from_logits=False).")
+    log_target = Hyperparameter(boolean, "label holds log-probabilities (True) or probabilities.")
 
-    def __init__(self, from_logits=True, axis=-1, weight=None, batch_axis=0):
+    def __init__(self, from_logits=True, axis=-1, weight=None, batch_axis=0, log_target=False):
         super().__init__(weight, batch_axis)
         self.from_logits = from_logits
         self.axis = axis
+        self.log_target = log_target
+
+    @property
+    def label_domain(self):
+        if self.log_target:
+            return Interval(high=0, what="log-probabilities, since log_target=True")
+        return Interval(0, what="the target probabilities")
 
     def prepare(self, **call):
         inputs = super().prepare(**call)
@@ -486,8 +501,14 @@ class KLDivLoss(Loss):
 
     def value_and_vjp(self, pred, label):
         log_q = pred if self.from_logits else log_softmax(pred, axis=self.axis)
-        # 0 * log(0 + 1e-12) = 0: zero-probability labels add nothing (0 log 0 = 0).
-        loss = label * (np.log(label + 1e-12) - log_q)
+        if self.log_target:
+            log_p, label = label, np.exp(label)
+            # a label of -inf (probability 0) adds nothing: 0 log 0 = 0, not 0 * -inf
+            with np.errstate(invalid="ignore"):
+                loss = np.where(np.isneginf(log_p), 0, label * (log_p - log_q))
+        else:
+            # 0 * log(0 + 1e-12) = 0: zero-probability labels add nothing (0 log 0 = 0).
+            loss = label * (np.log(label + 1e-12) - log_q)
         if self.from_logits:
             return loss, lambda g_el: (-label * g_el,)
 
@@ -510,6 +531,8 @@ def _kldiv_plot_inputs(x, label, config):
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     logits = np.stack([x, np.zeros_like(x)], axis=1)
     target = np.tile([label, 1.0 - label], (x.size, 1))
+    if config.get("log_target"):
+        target = np.log(target)
     if not config.get("from_logits", True):
         return (logits, target), {}, lambda grad: grad[:, 0]
     prob0 = softmax(logits, axis=1)[:, 0]
@@ -521,7 +544,200 @@ register(Record(
     KLDivLoss, "information",
     params=(Param("from_logits", True, choices=(True, False),
                   doc="pred holds log-probabilities (True) or logits (False)"),),
-    configs=({"from_logits": False},),
+    configs=({"from_logits": False}, {"log_target": True},
+             {"from_logits": False, "log_target": True}),
     plot_domain=(-6.0, 6.0), plot_labels=(0.2, 0.5, 0.9),
     plot_inputs=_kldiv_plot_inputs, x_label="logit of class 0",
     summary="KL divergence from a target distribution"))
+
+
+class DistillationLoss(Loss):
+    r"""Knowledge distillation: the KL divergence of a student's softened softmax from a teacher's, times :math:`T^2`.
+
+    With the temperature :math:`T`, the teacher's logits :math:`t` (``label``) and the
+    student's :math:`s` (``pred``), softened as :math:`p = \operatorname{softmax}(t / T)`
+    and :math:`q = \operatorname{softmax}(s / T)` along ``axis``:
+
+    .. math::
+
+        \ell = T^2 \sum_c p_c \,(\log p_c - \log q_c), \qquad
+        \frac{\partial \ell}{\partial s_c} = T\,(q_c - p_c).
+
+    The :math:`T^2` (Hinton et al. 2015, sec. 2) keeps the gradient's size comparable
+    across temperatures: the softened gradient :math:`(q - p) / T` shrinks like
+    :math:`1/T^2` at high temperature (:math:`q_c - p_c \approx (s_c - t_c) / (C T)` for
+    logits of zero mean), and :math:`T^2` undoes that, so that the soft term and a hard-label
+    cross-entropy can be mixed with one weight whatever :math:`T` is.
+
+    It is :class:`KLDivLoss` on softened inputs, times :math:`T^2` (with its
+    ``weight``): ``KLDivLoss(from_logits=False, axis=axis, weight=T**2)(pred / T,
+    softmax(label / T))``, whose gradient with respect to ``pred / T`` must then be divided
+    by :math:`T`; this class does both steps, so neither can be forgotten.
+
+    Parameters
+    ----------
+    temperature : float > 0, default 2
+        :math:`T`. 1 gives the plain KL divergence of the two softmaxes; higher values
+        soften both distributions and bring out the teacher's small probabilities.
+    axis : int, default -1
+        The class axis.
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`).
+
+    Inputs
+    ------
+    pred : the student's logits, e.g. ``(batch, C)`` or ``(batch, T, C)``.
+    label : the teacher's logits, ``pred``'s number of elements (reshaped to its shape);
+        it receives no gradient.
+    sample_weight : broadcastable to ``pred``'s shape with the class axis of size 1, e.g.
+        ``(batch, 1)``, or ``(batch,)``.
+
+    Returns
+    -------
+    Shape ``(batch,)``: the mean over the positions of a sample (the class axis is summed).
+
+    Notes
+    -----
+    With ``reduction='mean'`` and inputs of shape ``(batch, C)`` it is the number of
+    PyTorch's usual recipe::
+
+        F.kl_div(F.log_softmax(s / T, dim=1), F.log_softmax(t / T, dim=1),
+                 log_target=True, reduction="batchmean") * T ** 2
+
+    References
+    ----------
+    G. Hinton, O. Vinyals, J. Dean, "Distilling the Knowledge in a Neural Network", 2015.
+
+    >>> loss = DistillationLoss(temperature=2.0)
+    >>> student, teacher = np.array([[0.0, 0.0]]), np.array([[2.0, 0.0]])
+    >>> p = np.exp(1.0) / (np.exp(1.0) + 1)           # the teacher's softened probability
+    >>> bool(np.isclose(loss(student, teacher)[0],
+    ...                 4 * (p * np.log(2 * p) + (1 - p) * np.log(2 * (1 - p)))))
+    True
+    >>> np.round(loss.grad(student, teacher), 6)      # T (q - p)
+    array([[-0.462117,  0.462117]])
+    """
+
+    inputs = (Pred("pred"), Like("label"), SAMPLE_WEIGHT)
+    blocked = True
+    temperature = Hyperparameter(real(checks.POSITIVE), "Softens both softmaxes.")
+    axis = Hyperparameter(integer(), "The class axis.")
+
+    def __init__(self, temperature=2.0, axis=-1, weight=None, batch_axis=0):
+        super().__init__(weight, batch_axis)
+        self.temperature = temperature
+        self.axis = axis
+
+    def prepare(self, **call):
+        inputs = super().prepare(**call)
+        checks.class_axis(self, inputs["pred"])
+        return inputs
+
+    def value_shape(self, inputs):
+        shape = list(inputs["pred"].shape)
+        shape[self.axis % len(shape)] = 1
+        return tuple(shape)
+
+    def value_and_derivative(self, pred, label):
+        axis, temperature = self.axis % pred.ndim, self.temperature
+        log_q = log_softmax(pred / temperature, axis=axis)
+        log_p = log_softmax(label / temperature, axis=axis)
+        p = np.exp(log_p)
+        loss = temperature ** 2 * np.sum(p * (log_p - log_q), axis=axis, keepdims=True)
+        return loss, temperature * (np.exp(log_q) - p)
+
+
+def _distillation_plot_inputs(x, label, config):
+    """Two classes: the student's logits (x, 0), the teacher's (label, 0)."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    student = np.stack([x, np.zeros_like(x)], axis=1)
+    teacher = np.tile([label, 0.0], (x.size, 1))
+    # d loss / dx: the derivative with respect to the student's logit of class 0
+    return (student, teacher), {}, lambda grad: grad[:, 0]
+
+
+register(Record(
+    DistillationLoss, "information",
+    params=(Param("temperature", 2.0, 0.5, 8.0, doc="softens student and teacher"),),
+    configs=({"temperature": 1.0}, {"temperature": 6.0}),
+    plot_domain=(-6.0, 6.0), plot_labels=(2.0, -1.0),
+    plot_inputs=_distillation_plot_inputs,
+    x_label="student's logit of class 0 (class 1 scores 0; teacher's at the label value)",
+    summary="a student's softened softmax against a teacher's, times T^2"))
+
+
+class GaussianKLLoss(Loss):
+    r"""The VAE's KL term: :math:`D_{\mathrm{KL}}\bigl(\mathcal N(\mu, e^{v}) \,\|\, \mathcal N(0, 1)\bigr)` per sample.
+
+    For a diagonal Gaussian with means :math:`\mu` (``mu``) and log-variances :math:`v`
+    (``logvar``), summed over every non-batch axis (the latent dimensions):
+
+    .. math::
+
+        \ell = \tfrac12 \sum_k \bigl(\mu_k^2 + e^{v_k} - v_k - 1\bigr), \qquad
+        \frac{\partial \ell}{\partial \mu_k} = \mu_k, \qquad
+        \frac{\partial \ell}{\partial v_k} = \tfrac12 \bigl(e^{v_k} - 1\bigr).
+
+    It is 0 exactly at :math:`\mu = 0, v = 0` (the prior itself); the mean is pulled to 0
+    linearly and the log-variance to 0 with a pull that grows like :math:`e^{v}` above
+    and saturates at :math:`-\tfrac12` below (Kingma & Welling 2014, appendix B).
+
+    Parameters
+    ----------
+    weight, batch_axis
+        As for every loss (:class:`~lossbook.Loss`); ``weight`` is the :math:`\beta` of a
+        :math:`\beta`-VAE.
+
+    Inputs
+    ------
+    mu : any shape with a batch axis.
+    logvar : ``mu``'s number of elements (reshaped to its shape).
+    sample_weight : broadcastable to ``mu``'s shape, or ``(batch,)``.
+
+    Returns
+    -------
+    Shape ``(batch,)``, the **sum** over the latent axes (the KL divergence of the sample's
+    Gaussian). ``reduction='mean'`` is its mean over the batch; ``'sum'`` the sum over
+    everything, the term of the usual VAE code. ``grad`` returns ``(d_mu, d_logvar)``.
+
+    Notes
+    -----
+    :math:`e^{v} - v - 1` is computed as ``expm1(v) - v``, accurate for :math:`v` near 0.
+    PyTorch has no such loss; ``torch.distributions.kl_divergence(Normal(mu, exp(v / 2)),
+    Normal(0, 1))`` summed over the latent axes gives the same numbers. A log-variance whose
+    exponential overflows gives :math:`+\infty` (the divergence is that large).
+
+    References
+    ----------
+    D. P. Kingma, M. Welling, "Auto-Encoding Variational Bayes", ICLR 2014, appendix B.
+
+    >>> GaussianKLLoss()(np.array([[1.0, 0.0]]), np.array([[0.0, np.log(2.0)]])).round(6)
+    array([0.653426])
+    """
+
+    inputs = (Pred("mu"), Like("logvar", grad=True), SAMPLE_WEIGHT)
+    sample_reduction = "sum"
+    blocked = True
+
+    def mean_denominator(self, inputs, shape):
+        """The number of samples: ``'mean'`` is the mean over the batch of the per-sample
+        divergence (the latent axes are one distribution, not separate elements)."""
+        return shape[self.batch_axis % len(shape)]
+
+    def value_and_derivative(self, mu, logvar):
+        grow = np.expm1(logvar)                            # e^v - 1, accurate near v = 0
+        loss = 0.5 * (np.square(mu) + (grow - logvar))
+        return loss, (mu, 0.5 * grow)
+
+
+def _gaussian_kl_plot_inputs(x, label, config):
+    """logvar along ``x``, mu fixed at ``label``."""
+    logvar = np.asarray(x, dtype=np.float64).reshape(-1, 1)
+    return (np.full_like(logvar, label), logvar), {}, lambda grad: grad[1][:, 0]
+
+
+register(Record(
+    GaussianKLLoss, "information",
+    plot_domain=(-4.0, 2.5), plot_labels=(0.0, 1.0),
+    plot_inputs=_gaussian_kl_plot_inputs, x_label="logvar (mu at the label value)",
+    summary="the VAE's KL term: a diagonal Gaussian against N(0, 1)"))

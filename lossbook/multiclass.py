@@ -11,6 +11,7 @@ Sparse labels are used as indices: no one-hot matrix is ever built. The two cros
 losses share :func:`cross_entropy`; the class label checks are
 :class:`lossbook.checks.ClassLabel`'s.
 """
+import math
 import warnings
 
 import numpy as np
@@ -212,6 +213,20 @@ def _check_class_weight(loss, pred):
                          f"{pred.shape[axis]} classes on axis {loss.axis}")
 
 
+def _weighted_positions(loss, inputs, shape):
+    """PyTorch's ``'mean'`` denominator for cross-entropy: the sum of the class weights
+    at the counted positions' labels (their number without ``class_weight``); positions
+    labelled ``ignore_index`` do not count. Dense labels: every position counts 1."""
+    label = inputs["label"]
+    if not getattr(loss, "sparse_label", True):
+        return math.prod(shape)
+    if loss.ignore_index is not None:
+        label = label[label != loss.ignore_index]
+    if loss.class_weight is None:
+        return label.size
+    return float(np.sum(loss.class_weight[label]))          # an index, never a one-hot
+
+
 def _per_position_shape(loss, inputs):
     """pred's shape with the class axis kept at size 1."""
     pred = inputs["pred"]
@@ -281,8 +296,10 @@ class SoftmaxCrossEntropyLoss(Loss):
     Notes
     -----
     The last three parameters go beyond Gluon; their defaults leave Gluon's behaviour
-    unchanged. The per-sample values are not renormalised by the class weights (PyTorch's
-    ``reduction='mean'`` divides by the sum of the picked weights). A class index out of
+    unchanged. The per-sample values are not renormalised by the class weights;
+    ``reduction='mean'`` divides the sum over every position by the sum of the class
+    weights at the positions' labels, ignored positions left out (PyTorch's ``'mean'``), so
+    a batch of padded token sequences gives the mean loss per token. A class index out of
     range is an error (MXNet clips it).
 
     References
@@ -320,6 +337,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         return inputs
 
     value_shape = _per_position_shape
+    mean_denominator = _weighted_positions
 
     def value_and_derivative(self, pred, label, out=None, order=1):
         return cross_entropy(pred, label, self.axis % pred.ndim, self.from_logits,
@@ -397,8 +415,8 @@ class NLLLoss(Loss):
     :math:`\sum_j e^{\mathrm{pred}_j} = 1` along the class axis (to 1e-3) and emits one
     :class:`NotLogProbabilitiesWarning` per loss object when it is not. Positions whose
     label is ``ignore_index`` are not checked: their rows are never read. Per-sample values
-    are not renormalised by the class weights (PyTorch's ``reduction='mean'`` divides by
-    the sum of the picked weights).
+    are not renormalised by the class weights; ``reduction='mean'`` divides by the sum of
+    the picked weights of the positions not ignored, as PyTorch's ``'mean'`` does.
 
     >>> log_p = np.log(np.array([[0.25, 0.75]]))
     >>> NLLLoss()(log_p, np.array([1]))  # -log 0.75
@@ -445,6 +463,7 @@ class NLLLoss(Loss):
                 NotLogProbabilitiesWarning, stacklevel=6)
 
     value_shape = _per_position_shape
+    mean_denominator = _weighted_positions
 
     def value_and_derivative(self, pred, label, out=None, order=1):
         return cross_entropy(pred, label, self.axis % pred.ndim, from_logits=True,

@@ -57,6 +57,8 @@ class Record:
     summary : one line for the book's table.
     nonnegative : the loss is >= 0 for every valid input (False: it can be negative).
     zero_at_target : the loss is 0 where the prediction equals the label.
+    batch_coupled : each sample's value depends on the other samples of the batch (they
+        are its negatives), so NaN in one sample reaches every sample.
     has_hess_diag : (read from the class) the loss has ``hess_diag``, the diagonal of its
         Hessian: its ``value_and_derivative`` takes ``order=2``.
     """
@@ -72,6 +74,7 @@ class Record:
     summary: str = ""
     nonnegative: bool = True
     zero_at_target: bool = False
+    batch_coupled: bool = False
 
     @property
     def name(self):

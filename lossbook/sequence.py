@@ -266,8 +266,9 @@ class CTCLoss(Loss):
     :math:`m + \log\sum e^{a - m}` with :math:`m` the largest term, so nothing overflows
     or underflows and float32 works for long inputs (at T = 1000 its posteriors carry
     rounding of about 2e-3, as PyTorch's float32 ``ctc_loss`` does). An empty label is
-    fine (all blanks). The loss is not divided by the label length (PyTorch's
-    ``reduction='mean'`` does that; Gluon does not).
+    fine (all blanks). The per-sample loss is not divided by the label length (Gluon
+    does not); ``reduction='mean'`` divides each sample's loss by its label length (at
+    least 1) and takes the mean over the batch, as PyTorch's ``'mean'`` does.
 
     The backward recursion is alpha's recursion on the lattice reversed in time and
     states, so the batch and its reversal run stacked through one loop over time. A
@@ -318,6 +319,12 @@ class CTCLoss(Loss):
         shape = [1, 1, 1]
         shape[self.sample_axis] = inputs["pred"].shape[self.sample_axis]
         return tuple(shape)
+
+    def mean_denominator(self, inputs, shape):
+        """PyTorch's ``'mean'``: each sample's loss divided by its label length (at least
+        1), then the mean over the batch."""
+        lengths = inputs["label_lengths"]
+        return lengths.size * np.maximum(lengths, 1)
 
     def prepare(self, pred, label, pred_lengths, label_lengths):
         """Checked ``pred``, labels ``(N, L)`` cut to the longest label used, and lengths."""

@@ -159,13 +159,44 @@ def _brier(rng, config, batch_axis, dtype, batch, width):
 # --------------------------------------------------------------------------- information
 @sampler("KLDivLoss")
 def _kldiv(rng, config, batch_axis, dtype, batch, width):
-    """Label rows drawn from a Dirichlet over 4 classes; pred as log-probabilities or logits."""
+    """Label rows drawn from a Dirichlet over 4 classes (their logs with log_target); pred
+    as log-probabilities or logits."""
     shape, classes = (batch, width), 4
     label = rng.dirichlet(np.full(classes, 2.0), size=shape)
+    if config.get("log_target"):
+        label = np.log(label)
     if config["from_logits"]:
         pred = np.log(rng.dirichlet(np.full(classes, 2.0), size=shape))
     else:
         pred = rng.normal(scale=1.5, size=shape + (classes,))
+    return tuple(a.astype(dtype) for a in _layout([pred, label], batch_axis)), {}
+
+
+@sampler("DistillationLoss")
+def _distillation(rng, config, batch_axis, dtype, batch, width):
+    """Student and teacher logits over ``width`` classes (the last axis)."""
+    shape = (batch, width) if batch_axis == 0 else (3, batch, width)
+    student, teacher = rng.normal(scale=2.0, size=shape), rng.normal(scale=2.0, size=shape)
+    return (student.astype(dtype), teacher.astype(dtype)), {}
+
+
+@sampler("GaussianKLLoss")
+def _gaussian_kl(rng, config, batch_axis, dtype, batch, width):
+    mu, logvar = rng.normal(size=(batch, width)), rng.normal(scale=0.7, size=(batch, width))
+    return tuple(a.astype(dtype) for a in _layout([mu, logvar], batch_axis)), {}
+
+
+# -------------------------------------------------------------------------- segmentation
+@sampler("DiceLoss", "TverskyLoss")
+def _masks(rng, config, batch_axis, dtype, batch, width):
+    """Masks of (batch, width, 2) pixels, about a third of them set; logits or
+    probabilities."""
+    shape = (batch, width, 2)
+    label = (rng.uniform(size=shape) < 0.35).astype(np.float64)
+    if config.get("from_sigmoid"):
+        pred = rng.uniform(0.05, 0.95, size=shape)
+    else:
+        pred = rng.normal(scale=2.0, size=shape)
     return tuple(a.astype(dtype) for a in _layout([pred, label], batch_axis)), {}
 
 
@@ -206,6 +237,41 @@ def _triplet(rng, config, batch_axis, dtype, batch, width):
             break
         negative[bad] = rng.normal(size=(int(bad.sum()), width))
     return tuple(a.astype(dtype) for a in _layout([pred, positive, negative], batch_axis)), {}
+
+
+@sampler("TripletMarginLoss")
+def _triplet_margin(rng, config, batch_axis, dtype, batch, width):
+    """Triplets away from every kink: the hinge (|slack| > 0.1), the swap's minimum
+    (|d(a, n) - d(p, n)| > 0.1) and, for p = 1, every entry of each difference (> 0.05)."""
+    from lossbook.embedding import _p_distance
+    p, eps, margin = config["p"], config.get("eps", 1e-6), config["margin"]
+    anchor, positive, negative = (rng.normal(size=(batch, width)) for _ in range(3))
+
+    def distance(x, y):
+        return _p_distance(x - y + eps, (1,), p)[0][:, 0]
+
+    for _ in range(1000):
+        d_pos, d_neg, d_swap = distance(anchor, positive), distance(anchor, negative), \
+            distance(positive, negative)
+        nearest = np.minimum(d_neg, d_swap) if config.get("swap") else d_neg
+        bad = np.abs(d_pos - nearest + margin) <= 0.1
+        bad |= (np.abs(d_neg - d_swap) <= 0.1) if config.get("swap") else False
+        for x, y in ((anchor, positive), (anchor, negative), (positive, negative)):
+            bad |= np.any(np.abs(x - y + eps) < 0.05, axis=1)
+        if not bad.any():
+            break
+        negative[bad] = rng.normal(size=(int(bad.sum()), width))
+        positive[bad] = rng.normal(size=(int(bad.sum()), width))
+    arrays = _layout([anchor, positive, negative], batch_axis)
+    return tuple(a.astype(dtype) for a in arrays), {}
+
+
+@sampler("InfoNCELoss", "NTXentLoss")
+def _pairs(rng, config, batch_axis, dtype, batch, width):
+    """Pairs of embeddings: the second a noisy copy of the first."""
+    first = rng.normal(size=(batch, width))
+    second = first + rng.normal(scale=0.7, size=(batch, width))
+    return tuple(a.astype(dtype) for a in _layout([first, second], batch_axis)), {}
 
 
 @sampler("CosineEmbeddingLoss")

@@ -20,6 +20,7 @@ KLDIV = load("kldiv_reference")
 EMBEDDING = load("embedding_reference")
 CTC = load("ctc_reference")
 CONVENTIONS = load("conventions_reference")
+TODAY = load("today_reference")
 HESSIANS = load("hessian_reference")
 ref = {f"{case}/{field}" if field else case: value
        for case, fields in CONVENTIONS.cases.items() for field, value in fields.items()}
@@ -33,6 +34,7 @@ def test_every_file_was_made_by_torch_2_13():
     for data in (KLDIV, EMBEDDING, CTC, CONVENTIONS, HESSIANS):
         assert data.torch_version.startswith("2.13"), data.torch_version
     assert "torch 2.13" in LOSSES.torch_version
+    assert TODAY.torch_version.startswith("2.13")
 
 
 # ------------------------------------------------------------------- the Gluon losses
@@ -57,6 +59,62 @@ def test_every_gluon_loss_has_reference_data():
              "SoftmaxCrossEntropyLoss", "HingeLoss", "SquaredHingeLoss", "LogisticLoss",
              "PoissonNLLLoss"}
     assert gluon <= covered, sorted(gluon - covered)
+
+
+# ------------------------------------------- issue 15's losses, and the batch reductions
+@pytest.mark.parametrize("case", sorted(TODAY.meta), ids=str)
+def test_todays_losses_and_reductions_match_pytorch(case):
+    """tests/data/make_today_reference.py: PyTorch's modules (or the published formula in
+    torch operations, where PyTorch has none), per sample or reduced as PyTorch reduces."""
+    meta, data = TODAY.meta[case], TODAY.cases[case]
+    loss = getattr(lb, meta["loss"])(**meta["config"])
+    call = {key: data[value] for key, value in meta["call"].items()}
+    args = [data[key] for key in meta["inputs"] if key not in meta["call"]]
+    out, grads = loss.value_and_grad(*args, out_grad=data["out_grad"], **call)
+    assert np.shape(out) == np.shape(data["out"])
+    np.testing.assert_allclose(out, data["out"], rtol=1e-10, atol=1e-13)
+    grads = _as_tuple(grads)
+    assert len(grads) == len(meta["grad_inputs"])
+    for g, key in zip(grads, meta["grad_inputs"]):
+        expected = data[f"grad_{key}"]
+        np.testing.assert_allclose(g, expected, rtol=1e-9, atol=1e-12 * np.max(np.abs(expected)),
+                                   err_msg=f"{case}: gradient for {key}")
+
+
+def test_todays_reference_covers_every_new_loss_and_option():
+    losses = {meta["loss"] for meta in TODAY.meta.values()}
+    assert {"InfoNCELoss", "NTXentLoss", "TripletMarginLoss", "DistillationLoss",
+            "GaussianKLLoss", "DiceLoss", "TverskyLoss"} <= losses
+    configs = [meta["config"] for meta in TODAY.meta.values()]
+    assert any(c.get("log_target") for c in configs)
+    assert any(c.get("label_smoothing") and c.get("sparse_label", True) is True
+               and "class_weight" not in c for c in configs)                  # BCE's
+    reduced = {meta["loss"] for meta in TODAY.meta.values() if "reduction" in meta["config"]}
+    assert {"SoftmaxCrossEntropyLoss", "NLLLoss", "CTCLoss", "KLDivLoss"} <= reduced
+
+
+def test_the_references_hit_both_sides_and_the_edges():
+    """Not all on one branch: some triplets and overlaps at zero loss, a swap taken, a
+    zero vector in InfoNCE, an empty mask, an ignored token."""
+    assert np.any(TODAY.cases["triplet_margin"]["out"] == 0)
+    assert np.any(TODAY.cases["triplet_margin"]["out"] > 0)
+    swap = TODAY.cases["triplet_margin_swap"]
+    dist = lambda x, y: np.linalg.norm(x - y + 1e-6, axis=1)
+    taken = dist(swap["positive"], swap["negative"]) < dist(swap["pred"], swap["negative"])
+    assert taken.any() and (~taken).any()
+    zero = TODAY.cases["infonce_zero_vectors"]
+    assert not zero["input1"][1].any() and not zero["input2"][4].any()
+    assert np.abs(zero["grad_input1"][1]).max() > 1e6          # F.normalize's floor: 1 / 1e-12
+    assert not TODAY.cases["dice"]["label"][0].any()
+    assert (TODAY.cases["ce_tokens_mean"]["label"] == -100).sum() == 6
+
+
+def test_cross_entropys_mean_is_neither_the_mean_per_sample_nor_per_position():
+    """The weighted token mean differs from the mean of Gluon's per-sample values."""
+    data = TODAY.cases["ce_tokens_weighted_mean"]
+    config = TODAY.meta["ce_tokens_weighted_mean"]["config"]
+    per_sample = lb.SoftmaxCELoss(**{**config, "reduction": "none"})(data["pred"], data["label"])
+    assert abs(float(data["out"]) - per_sample.mean()) > 0.05
 
 
 # ------------------------------------------------------- the Hessian's diagonal (autograd)
