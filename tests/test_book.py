@@ -85,3 +85,27 @@ def test_a_broken_reference_or_a_stray_notebook_fails_the_build(tmp_path):
     assert result.returncode != 0, log[-3000:]
     assert "no-such-label" in log
     assert "stray" in log
+
+
+def _markdown(path):
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+
+
+def test_issue_12_wording_stays_fixed():
+    """Three prose corrections of issue 12 that no computation checks: full-batch gradient
+    descent is not called SGD (the class is GradientDescent), chapter 03 cites its source
+    notebook as a public notebook, and chapter 03's m means the margin only."""
+    for path in chapters():
+        nb = nbformat.read(path, as_version=4)
+        text = "\n".join(cell.source for cell in nb.cells)
+        assert not re.search(r"\bSGD\b", text), f"{path.name} calls gradient descent SGD"
+        assert "commissioned" not in text, path.name
+    text = _markdown(ROOT / "book" / "03_classification.ipynb")
+    assert "Simonelli" in text
+    spans = re.findall(r"\$\$.*?\$\$|\$[^$\n]+\$", text, flags=re.S)
+    with_m = [s for s in spans if re.search(r"(?<![\\A-Za-z_{])m(?![A-Za-z])", s)]
+    assert with_m, "the margin m is no longer written as m"
+    definitions = re.findall(r"\$m\$ (?:is|means|denotes) ([^.;]*)", text)
+    assert len(definitions) == 1 and "margin" in definitions[0], definitions
+    assert not [s for s in with_m if re.search(r"(?<![\\A-Za-z_{])m\s*=", s)], with_m
