@@ -86,7 +86,12 @@ def _sample_heads(loss, g_el, main):
 def _shift(temperature, dtype):
     r"""Whether :math:`\exp(S - 1/\tau)` is safe for every score :math:`|S| \le 1/\tau`:
     the smallest, :math:`e^{-2/\tau}`, must stay far from underflow (with 20 nats of room
-    for the sums). Else each row (and column) is shifted by its own maximum."""
+    for the sums). Else each row (and column) is shifted by its own maximum.
+
+    With the shared shift the picked (positive) exponential cannot underflow, so the loss
+    :math:`-\log(e_i / \sum_j e_j)` is computed as :math:`\log(1 + \text{others} / e_i)`,
+    the negatives summed on their own: never below 0, as the loss is not, and precise to
+    the last digits when it is small."""
     return 2.0 / temperature < -np.log(np.finfo(dtype).tiny) - 20
 
 
@@ -182,20 +187,22 @@ class InfoNCELoss(Loss):
         positive = np.diagonal(scores).copy()
         if _shift(self.temperature, scores.dtype):
             exp = np.exp(scores - inv_t, out=scores)        # one exponential for rows and columns
-            row_sum, col_sum = exp.sum(axis=1), exp.sum(axis=0)
             rows = cols = exp
-            row_log, col_log = np.log(row_sum) + inv_t, np.log(col_sum) + inv_t
+            picked = np.diagonal(exp).copy()
+            np.fill_diagonal(exp, 0)                        # the negatives' sums first
+            row_others, col_others = exp.sum(axis=1), exp.sum(axis=0)
+            np.fill_diagonal(exp, picked)
+            row_sum, col_sum = row_others + picked, col_others + picked
+            forward = np.log1p(row_others / picked)         # input1 -> input2, see _shift
+            backward = np.log1p(col_others / picked)        # input2 -> input1
         else:
             row_top = scores.max(axis=1, keepdims=True)
             col_top = scores.max(axis=0, keepdims=True)
             rows, cols = np.exp(scores - row_top), np.exp(scores - col_top)
             row_sum, col_sum = rows.sum(axis=1), cols.sum(axis=0)
-            row_log, col_log = np.log(row_sum) + row_top[:, 0], np.log(col_sum) + col_top[0]
-        forward = row_log - positive                       # input1 -> input2
-        if self.symmetric:
-            loss = 0.5 * (forward + (col_log - positive))
-        else:
-            loss = forward
+            forward = np.log(row_sum) + row_top[:, 0] - positive
+            backward = np.log(col_sum) + col_top[0] - positive
+        loss = 0.5 * (forward + backward) if self.symmetric else forward
 
         def vjp(g_el):
             g = _sample_heads(self, g_el, input1) * (0.5 if self.symmetric else 1.0)
@@ -316,8 +323,16 @@ class NTXentLoss(Loss):
             top = scores.max(axis=1, keepdims=True)
         exp = np.exp(scores - top, out=scores)
         np.fill_diagonal(exp, 0)                            # a view is not its own negative
-        total = exp.sum(axis=1)
-        per_view = np.log(total) + np.reshape(top, -1) - positive
+        if np.ndim(top) == 0:                               # the shared shift: see _shift
+            picked = exp[views, partner]
+            exp[views, partner] = 0
+            others = exp.sum(axis=1)
+            exp[views, partner] = picked
+            total = others + picked
+            per_view = np.log1p(others / picked)
+        else:
+            total = exp.sum(axis=1)
+            per_view = np.log(total) + np.reshape(top, -1) - positive
         loss = 0.5 * (per_view[:n] + per_view[n:])
 
         def vjp(g_el):
