@@ -39,6 +39,7 @@ class _Overlap(Loss):
 
     inputs = (Pred("pred", domain="pred_domain"), Like("label", checks.UNIT), SAMPLE_WEIGHT)
     blocked = True
+    in_place = True                     # (make bench: the derivative written into the gradient)
 
     @property
     def pred_domain(self):
@@ -48,21 +49,24 @@ class _Overlap(Loss):
     value_shape = _per_sample_shape          # one value per sample (its whole mask)
 
     def _sums(self, pred, label):
-        """``(p, slope, axes, sum p y, sum p, sum y)``: the probabilities, their derivative
-        with respect to ``pred`` (1 for probabilities in) and the sums over each sample."""
-        axes = tuple(i for i in range(pred.ndim) if i != self.batch_axis % pred.ndim)
+        """``(sum p y, sum p, sum y, slope)``: each sample's soft overlap and sizes, and
+        the derivative of :math:`p` with respect to ``pred`` (1 for probabilities in)."""
+        batch_axis = self.batch_axis % pred.ndim
+        axes = tuple(i for i in range(pred.ndim) if i != batch_axis)
+        size_y = np.sum(label, axis=axes, keepdims=True)
         if self.from_sigmoid:
-            prob, slope = pred, 1.0
-        else:
-            # sigma(x) = (1 + tanh(x / 2)) / 2: no exponential of a large number, no branch
-            half = np.tanh(pred * 0.5)
-            prob = half * 0.5
-            prob += 0.5
-            slope = 1 - half * half                       # sigma' = p (1 - p) = (1 - tanh^2) / 4
-            slope *= 0.25
-        overlap = np.sum(prob * label, axis=axes, keepdims=True)
-        return prob, slope, overlap, np.sum(prob, axis=axes, keepdims=True), \
-            np.sum(label, axis=axes, keepdims=True)
+            return (np.sum(pred * label, axis=axes, keepdims=True),
+                    np.sum(pred, axis=axes, keepdims=True), size_y, 1.0)
+        # p = sigma(x) = (1 + t) / 2 with t = tanh(x / 2), no exponential of a large
+        # number; so sum p y = (sum y + sum t y) / 2 and sum p = (n + sum t) / 2, and
+        # sigma'(x) = p (1 - p) = (1 - t^2) / 4
+        t = np.tanh(pred * 0.5)
+        overlap = (size_y + np.sum(t * label, axis=axes, keepdims=True)) / 2
+        size_p = (t.size // t.shape[batch_axis] + np.sum(t, axis=axes, keepdims=True)) / 2
+        slope = np.square(t, out=t)                 # (written over t, no longer needed)
+        slope -= 1
+        slope *= -0.25
+        return overlap, size_p, size_y, slope
 
 
 class DiceLoss(_Overlap):
@@ -130,12 +134,12 @@ class DiceLoss(_Overlap):
         self.smooth = smooth
         self.from_sigmoid = from_sigmoid
 
-    def value_and_derivative(self, pred, label):
-        prob, slope, overlap, size_p, size_y = self._sums(pred, label)
+    def value_and_derivative(self, pred, label, out=None):
+        overlap, size_p, size_y, slope = self._sums(pred, label)
         numerator = 2 * overlap + self.smooth
         denominator = size_p + size_y + self.smooth
         pull = 2 / denominator
-        derivative = label * -pull
+        derivative = np.multiply(label, -pull, out=out)
         derivative += numerator / np.square(denominator)
         derivative *= slope
         return 1 - numerator / denominator, derivative
@@ -214,14 +218,14 @@ class TverskyLoss(_Overlap):
         self.smooth = smooth
         self.from_sigmoid = from_sigmoid
 
-    def value_and_derivative(self, pred, label):
+    def value_and_derivative(self, pred, label, out=None):
         alpha, beta = self.alpha, self.beta
-        prob, slope, tp, size_p, size_y = self._sums(pred, label)
+        tp, size_p, size_y, slope = self._sums(pred, label)
         numerator = tp + self.smooth
         # TP + alpha (sum p - TP) + beta (sum y - TP) + s
         denominator = (1 - alpha - beta) * tp + alpha * size_p + beta * size_y + self.smooth
         ratio = numerator / np.square(denominator)
-        derivative = label * ((1 - alpha - beta) * ratio - 1 / denominator)
+        derivative = np.multiply(label, (1 - alpha - beta) * ratio - 1 / denominator, out=out)
         derivative += alpha * ratio
         derivative *= slope
         return 1 - numerator / denominator, derivative
