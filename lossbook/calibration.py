@@ -86,6 +86,17 @@ class BrierDecomposition(NamedTuple):
 
 
 # ------------------------------------------------------------------------- checks
+def _binary_labels(who, label, scores, name):
+    """The 0/1 labels as float64, one per entry of the 1-D array ``scores`` (called ``name``)."""
+    label = checks.numeric_array(who, "label", label)
+    n = scores.shape[0]
+    if label.shape != (n,):
+        raise ValueError(f"{who}: label of shape {shape_str(label)} must hold one 0 or 1 per "
+                         f"entry of {name}, shape ({n},) for {name} of shape {shape_str(scores)}")
+    _BINARY.check_array(who, "label", label)
+    return label.astype(np.float64)
+
+
 def _forecasts(who, prob, label):
     """``(confidence, outcome, dtype)`` as float64 arrays of shape ``(n,)``: the probability
     and the 0/1 label (1-D ``prob``), or the top label's probability and whether it is right
@@ -101,12 +112,7 @@ def _forecasts(who, prob, label):
     _PROBABILITY.check_array(who, "prob", prob)
     n = prob.shape[0]
     if prob.ndim == 1:
-        label = checks.numeric_array(who, "label", label)
-        if label.shape != (n,):
-            raise ValueError(f"{who}: label of shape {shape_str(label)} must hold one 0 or 1 "
-                             f"per prediction, shape ({n},) for prob of shape {shape_str(prob)}")
-        _BINARY.check_array(who, "label", label)
-        return prob.astype(np.float64), label.astype(np.float64), dtype
+        return prob.astype(np.float64), _binary_labels(who, label, prob, "prob"), dtype
     classes = prob.shape[1]
     if classes < 2:
         raise ValueError(f"{who}: prob of shape {shape_str(prob)} has one class column; pass "
@@ -341,12 +347,7 @@ def _temperature_inputs(who, logits, label):
                          f"shape {shape_str(logits)}")
     n = logits.shape[0]
     if logits.ndim == 1:
-        label = checks.numeric_array(who, "label", label)
-        if label.shape != (n,):
-            raise ValueError(f"{who}: label of shape {shape_str(label)} must hold one 0 or 1 per "
-                             f"logit, shape ({n},) for logits of shape {shape_str(logits)}")
-        _BINARY.check_array(who, "label", label)
-        label = label.astype(np.float64)
+        label = _binary_labels(who, label, logits, "logits")
     else:
         label = checks.class_index(who, "label", label, logits.shape[1], (n,))
     return logits.astype(np.float64), label

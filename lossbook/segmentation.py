@@ -92,7 +92,8 @@ class DiceLoss(_Overlap):
         :math:`s`. It keeps an empty label and an empty prediction finite (loss 0 rather
         than 0 / 0) and softens the loss on tiny masks. (Milletari's V-Net has no
         smoothing and squares :math:`p` and :math:`y` in the denominator; this is the
-        common linear form, also Keras's ``dice`` with ``s = 0``.)
+        common linear form, also Keras 3.15.1's ``dice``, with :math:`s = 0` and its
+        epsilon in the denominator.)
     from_sigmoid : bool, default False
         Whether ``pred`` holds probabilities in :math:`[0, 1]` rather than logits.
     weight, batch_axis
